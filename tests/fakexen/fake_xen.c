@@ -1,0 +1,472 @@
+/*
+ * fake_xen.c - see fake_xen.h.  Every external symbol that
+ * tools/libs/guest/xg_sr_save.c references is defined here, compiled with
+ * the same flags and headers as libxenguest, so that each stub's signature
+ * is checked against the tree's prototypes.
+ */
+#include "xg_sr_common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fake_xen.h"
+
+struct fake_xen fake;
+
+/* First bytes of every page the fake maps: who it is and which version. */
+struct fake_page_tag {
+    uint64_t magic;
+    uint64_t pfn;
+    uint32_t version;
+};
+#define FAKE_PAGE_MAGIC 0x78656e2d70726563ULL
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n, sz);
+
+    if ( !p )
+    {
+        fprintf(stderr, "fake_xen: out of memory\n");
+        abort();
+    }
+    return p;
+}
+
+void fake_init(unsigned long p2m_size)
+{
+    unsigned long pfn;
+
+    fake_fini();
+    fake.p2m_size = p2m_size;
+    fake.domid = 7;
+    fake.stream_hash = 0xcbf29ce484222325ULL;
+    fake.version = xcalloc(p2m_size, sizeof(*fake.version));
+    fake.hole = bitmap_alloc(p2m_size);
+    fake.pending = bitmap_alloc(p2m_size);
+    fake.dest_version = xcalloc(p2m_size, sizeof(*fake.dest_version));
+    fake.dest_round = xcalloc(p2m_size, sizeof(*fake.dest_round));
+    fake.dest_phase = xcalloc(p2m_size, sizeof(*fake.dest_phase));
+    if ( !fake.hole || !fake.pending )
+        abort();
+    for ( pfn = 0; pfn < p2m_size; pfn++ )
+        fake.version[pfn] = 1;
+}
+
+void fake_fini(void)
+{
+    free(fake.version);
+    free(fake.hole);
+    free(fake.pending);
+    free(fake.dest_version);
+    free(fake.dest_round);
+    free(fake.dest_phase);
+    memset(&fake, 0, sizeof(fake));
+}
+
+void fake_guest_write(struct fake_xen *fx, unsigned long pfn)
+{
+    if ( fx->suspended )
+    {
+        fprintf(stderr, "fake_xen: write to pfn %#lx while suspended\n", pfn);
+        abort();
+    }
+    pfn %= fx->p2m_size;
+    fx->version[pfn]++;
+    if ( fx->logdirty )
+        set_bit(pfn, fx->pending);
+}
+
+void fake_set_hole(struct fake_xen *fx, unsigned long pfn)
+{
+    set_bit(pfn, fx->hole);
+}
+
+unsigned int fake_round(const struct fake_xen *fx)
+{
+    return fx->cleans - fx->final_clean;
+}
+
+unsigned long fake_stale_pfns(const struct fake_xen *fx, unsigned long *first)
+{
+    unsigned long pfn, n = 0;
+
+    for ( pfn = 0; pfn < fx->p2m_size; pfn++ )
+    {
+        if ( test_bit(pfn, fx->hole) ||
+             fx->dest_version[pfn] == fx->version[pfn] )
+            continue;
+        if ( n++ == 0 && first )
+            *first = pfn;
+    }
+    return n;
+}
+
+/* ---------- logging and progress (libxenctrl xc_private.c) ---------- */
+void xc_report_error(xc_interface *xch, int code, const char *fmt, ...)
+{
+    va_list ap;
+    size_t len;
+
+    va_start(ap, fmt);
+    vsnprintf(fake.last_error, sizeof(fake.last_error), fmt, ap);
+    va_end(ap);
+    fake.errors++;
+    len = strlen(fake.error_log);
+    snprintf(fake.error_log + len, sizeof(fake.error_log) - len, "%s\n",
+             fake.last_error);
+    if ( getenv("FAKE_XEN_VERBOSE") )
+        fprintf(stderr, "[xc error] %s\n", fake.last_error);
+}
+
+void xc_report(xc_interface *xch, xentoollog_logger *lg,
+               xentoollog_level level, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if ( !getenv("FAKE_XEN_VERBOSE") )
+        return;
+    va_start(ap, fmt);
+    fprintf(stderr, "[xc] ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+const char *xc_strerror(xc_interface *xch, int errcode)
+{
+    return strerror(errcode);
+}
+
+const char *xc_set_progress_prefix(xc_interface *xch, const char *doing)
+{
+    const char *old = xch->currently_progress_reporting;
+
+    xch->currently_progress_reporting = doing;
+    return old;
+}
+
+void xc_report_progress_single(xc_interface *xch, const char *doing) { }
+void xc_report_progress_step(xc_interface *xch,
+                             unsigned long done, unsigned long total) { }
+
+/* ---------- hypercall buffers (libxenctrl xc_hcall_buf.c) ---------- */
+void *xc__hypercall_buffer_alloc_pages(xc_interface *xch,
+                                       xc_hypercall_buffer_t *b, int nr_pages)
+{
+    void *p = calloc(nr_pages, XC_PAGE_SIZE);
+
+    b->hbuf = p;
+    return p;
+}
+
+void xc__hypercall_buffer_free_pages(xc_interface *xch,
+                                     xc_hypercall_buffer_t *b, int nr_pages)
+{
+    free(b->hbuf);
+    b->hbuf = NULL;
+}
+
+/* ---------- domctls (libxenctrl) ---------- */
+int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop,
+                      unsigned int *mb, unsigned int mode)
+{
+    switch ( sop )
+    {
+    case XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY:
+        fake.logdirty = true;
+        fake.logdirty_enables++;
+        bitmap_clear(fake.pending, fake.p2m_size);
+        return 0;
+
+    case XEN_DOMCTL_SHADOW_OP_OFF:
+        fake.logdirty = false;
+        fake.logdirty_offs++;
+        return 0;
+
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+}
+
+long long xc_logdirty_control(xc_interface *xch, uint32_t domid,
+                              unsigned int sop,
+                              xc_hypercall_buffer_t *dirty_bitmap,
+                              unsigned long pages, unsigned int mode,
+                              xc_shadow_op_stats_t *stats)
+{
+    unsigned long *bitmap = dirty_bitmap->hbuf;
+    unsigned long pfn, n = 0;
+    bool final = mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL;
+
+    if ( !fake.logdirty || pages != fake.p2m_size ||
+         (sop != XEN_DOMCTL_SHADOW_OP_CLEAN &&
+          sop != XEN_DOMCTL_SHADOW_OP_PEEK) )
+    {
+        errno = EINVAL;
+        return -1;
+    }
+
+    if ( sop == XEN_DOMCTL_SHADOW_OP_PEEK )
+    {
+        fake.peeks++;
+        memcpy(bitmap, fake.pending, bitmap_size(pages));
+        return pages;
+    }
+
+    /* The guest ran through the round just sent. */
+    if ( !final && fake.workload )
+        fake.workload(&fake, fake_round(&fake));
+
+    fake.cleans++;
+    fake.final_clean |= final;
+    if ( fake.fail_clean_on && fake.cleans == fake.fail_clean_on )
+    {
+        errno = EIO;
+        return -1;
+    }
+
+    /* As Xen: the whole bitmap is overwritten with the log, then reset. */
+    memcpy(bitmap, fake.pending, bitmap_size(pages));
+    bitmap_clear(fake.pending, pages);
+    for ( pfn = 0; pfn < pages; pfn++ )
+        n += !!test_bit(pfn, bitmap);
+
+    if ( stats )
+    {
+        stats->fault_count = 0;
+        stats->dirty_count = n;
+    }
+    return pages;
+}
+
+int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom,
+                          unsigned int num, xen_pfn_t *arr)
+{
+    unsigned int i;
+
+    for ( i = 0; i < num; i++ )
+        arr[i] = (arr[i] < fake.p2m_size && !test_bit(arr[i], fake.hole))
+            ? XEN_DOMCTL_PFINFO_NOTAB : XEN_DOMCTL_PFINFO_XTAB;
+    return 0;
+}
+
+int xc_version(xc_interface *xch, int cmd, void *arg)
+{
+    return (4 << 16) | 17;
+}
+
+int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
+                      unsigned int max_doms, xc_dominfo_t *info)
+{
+    if ( first_domid != fake.domid || max_doms < 1 )
+        return 0;
+    memset(info, 0, sizeof(*info));
+    info->domid = fake.domid;
+    info->hvm = 1;
+    info->hap = 1;
+    info->shutdown = fake.suspended;
+    info->shutdown_reason = fake.suspended ? SHUTDOWN_suspend : 0;
+    info->paused = fake.suspended;
+    info->running = !fake.suspended;
+    return 1;
+}
+
+/* ---------- foreign memory (libxenforeignmemory) ---------- */
+void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom,
+                           int prot, size_t pages, const xen_pfn_t arr[],
+                           int err[])
+{
+    unsigned char *p = xcalloc(pages, XC_PAGE_SIZE);
+    size_t i;
+
+    for ( i = 0; i < pages; i++ )
+    {
+        struct fake_page_tag tag = {
+            .magic = FAKE_PAGE_MAGIC,
+            .pfn = arr[i],
+            .version = arr[i] < fake.p2m_size ? fake.version[arr[i]] : 0,
+        };
+
+        memcpy(p + i * XC_PAGE_SIZE, &tag, sizeof(tag));
+        err[i] = 0;
+    }
+    fake.maps++;
+    return p;
+}
+
+int xenforeignmemory_unmap(xenforeignmemory_handle *fmem,
+                           void *addr, size_t pages)
+{
+    free(addr);
+    fake.unmaps++;
+    return 0;
+}
+
+/* ---------- the stream (xg_sr_common.c, xc_private.c) ---------- */
+int write_exact(int fd, const void *data, size_t size)
+{
+    return 0;
+}
+
+/*
+ * write_batch() emits a PAGE_DATA record with one writev_exact(): type,
+ * length, header, the pfn list (type << 32 | pfn), then one iov per page
+ * with data.  Decode it as the restore side would.
+ */
+int writev_exact(int fd, const struct iovec *iov, int iovcnt)
+{
+    const struct xc_sr_rec_page_data_header *hdr;
+    const uint64_t *pfns;
+    unsigned int i, page = 4;
+    unsigned int round = fake_round(&fake);
+
+    if ( iovcnt < 4 ||
+         *(const uint32_t *)iov[0].iov_base != REC_TYPE_PAGE_DATA )
+    {
+        fprintf(stderr, "fake_xen: unexpected writev_exact()\n");
+        abort();
+    }
+
+    if ( fake.fail_write_on && fake.records + 1 == fake.fail_write_on )
+    {
+        fake.records++;
+        errno = EIO;
+        return -1;
+    }
+
+    hdr = iov[2].iov_base;
+    pfns = iov[3].iov_base;
+    if ( iov[3].iov_len != hdr->count * sizeof(*pfns) )
+        abort();
+
+    for ( i = 0; i < hdr->count; i++ )
+    {
+        uint64_t pfn = pfns[i] & ((1ULL << 32) - 1);
+        uint32_t type = pfns[i] >> 32;
+        const struct fake_page_tag *tag;
+
+        if ( !page_type_has_stream_data(type) )
+            continue;
+        if ( page >= (unsigned int)iovcnt || pfn >= fake.p2m_size )
+            abort();
+        tag = iov[page++].iov_base;
+        if ( tag->magic != FAKE_PAGE_MAGIC || tag->pfn != pfn )
+        {
+            fprintf(stderr, "fake_xen: page data for pfn %#"PRIx64
+                    " carries pfn %#"PRIx64"\n", pfn, tag->pfn);
+            abort();
+        }
+        fake.dest_version[pfn] = tag->version;
+        fake.dest_round[pfn] = round;
+        fake.dest_phase[pfn] = fake.suspended ? FAKE_PHASE_STOPCOPY
+                                              : FAKE_PHASE_PRECOPY;
+        if ( fake.suspended )
+            fake.sent_stopcopy++;
+        else if ( round < FAKE_MAX_ROUNDS )
+            fake.sent_in_round[round]++;
+        fake.pages_sent++;
+    }
+    if ( page != (unsigned int)iovcnt )
+        abort();
+
+    for ( i = 0; i < hdr->count; i++ )
+        fake.stream_hash = (fake.stream_hash ^ pfns[i]) * 0x100000001b3ULL;
+    fake.stream_hash = (fake.stream_hash ^ ~0ULL) * 0x100000001b3ULL;
+    fake.pfns_sent += hdr->count;
+    fake.records++;
+    if ( fake.on_record && !fake.suspended )
+        fake.on_record(&fake, round, fake.records);
+    return 0;
+}
+
+int write_split_record(struct xc_sr_context *ctx, struct xc_sr_record *rec,
+                       void *buf, size_t sz)
+{
+    return 0;
+}
+
+int read_record(struct xc_sr_context *ctx, int fd, struct xc_sr_record *rec)
+{
+    errno = ENOSYS;
+    return -1;
+}
+
+const char *dhdr_type_to_str(uint32_t type)
+{
+    return "fake";
+}
+
+/* ---------- the guest type's save ops (xg_sr_save_x86_hvm.c) ---------- */
+static xen_pfn_t fake_pfn_to_gfn(const struct xc_sr_context *ctx,
+                                 xen_pfn_t pfn)
+{
+    return pfn;
+}
+
+static int fake_normalise_page(struct xc_sr_context *ctx, xen_pfn_t type,
+                               void **page)
+{
+    return 0;
+}
+
+static int fake_setup(struct xc_sr_context *ctx)
+{
+    ctx->save.p2m_size = fake.p2m_size;
+    return 0;
+}
+
+static int fake_ok(struct xc_sr_context *ctx)
+{
+    return 0;
+}
+
+struct xc_sr_save_ops save_ops_x86_hvm = {
+    .pfn_to_gfn = fake_pfn_to_gfn,
+    .normalise_page = fake_normalise_page,
+    .setup = fake_setup,
+    .static_data = fake_ok,
+    .start_of_stream = fake_ok,
+    .start_of_checkpoint = fake_ok,
+    .end_of_checkpoint = fake_ok,
+    .check_vm_state = fake_ok,
+    .cleanup = fake_ok,
+};
+struct xc_sr_save_ops save_ops_x86_pv;
+
+/* ---------- the toolstack's side ---------- */
+static int fake_suspend(void *data)
+{
+    /* The guest ran through the last precopy round before it stopped. */
+    if ( fake.workload && fake.logdirty )
+        fake.workload(&fake, fake_round(&fake));
+    fake.suspended = true;
+    fake.suspend_calls++;
+    return 1;
+}
+
+static int fake_switch_qemu_logdirty(uint32_t domid, unsigned int enable,
+                                     void *data)
+{
+    return 0;
+}
+
+int fake_domain_save(struct save_callbacks *cbs, bool live, int *err)
+{
+    struct xc_interface_core xch = { 0 };
+    int rc;
+
+    if ( !cbs->suspend )
+        cbs->suspend = fake_suspend;
+    if ( !cbs->switch_qemu_logdirty )
+        cbs->switch_qemu_logdirty = fake_switch_qemu_logdirty;
+
+    errno = 0;
+    rc = xc_domain_save(&xch, -1, fake.domid, live ? XCFLAGS_LIVE : 0, cbs,
+                        XC_STREAM_PLAIN, -1);
+    if ( err )
+        *err = errno;
+    return rc;
+}
