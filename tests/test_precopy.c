@@ -232,6 +232,29 @@ static void test_write_failure_midround(void **state)
     assert_non_null(strstr(fake.error_log, "Failed to write page data"));
 }
 
+/* A non-live save (xl save) suspends first and never asks the policy. */
+static void test_nonlive_save(void **state)
+{
+    struct fixture *f = *state;
+    unsigned long pfn;
+
+    f->wl.dflt = 100;
+    f->log.inner = NULL;          /* must not be called */
+    f->rc = fake_domain_save(&f->cbs, false, &f->err);
+
+    assert_int_equal(f->rc, 0);
+    assert_int_equal(fake.suspend_calls, 1);
+    assert_int_equal(f->log.n, 0);
+    assert_int_equal(fake.logdirty_enables, 0);
+    assert_int_equal(fake.cleans, 0);
+    assert_int_equal(fake.sent_stopcopy, 1024);
+    assert_int_equal(fake.pages_sent, 1024);
+    for ( pfn = 0; pfn < 1024; pfn++ )
+        assert_int_equal(fake.dest_phase[pfn], FAKE_PHASE_STOPCOPY);
+    assert_int_equal(fake_stale_pfns(&fake, NULL), 0);
+    check_domain_left_sane(f);
+}
+
 #ifdef XGS_HAVE_PRECOPY_DECISION_CHECKS
 /* ---------------- decisions ---------------- */
 
@@ -241,53 +264,44 @@ static int inner_abort_at_call(struct policy_log *log, struct precopy_stats s)
                                 : inner_default(log, s);
 }
 
-/* ABORT before the first round: nothing is sent. */
-static void test_abort_before_first_round(void **state)
+/*
+ * The policy answers ABORT at its n-th consultation: the save fails with
+ * ECANCELED, the guest is never suspended, and nothing more is sent or
+ * fetched.  The last call must have seen 'iteration' and 'dirty_count'.
+ */
+static void check_abort_at_call(struct fixture *f, unsigned int n,
+                                unsigned int iteration, long dirty_count,
+                                unsigned int cleans, unsigned long pages)
 {
-    struct fixture *f = *state;
-
     f->wl.dflt = 100;
     f->log.inner = inner_abort_at_call;
-    f->log.param = 1;
+    f->log.param = n;
     run(f, __func__);
 
     check_aborted(f, ECANCELED);
-    assert_int_equal(fake.pages_sent, 0);
-    assert_int_equal(f->log.n, 1);
+    assert_int_equal(f->log.n, n);
+    check_call(&f->log.call[n - 1], iteration, dirty_count, XGS_POLICY_ABORT);
+    assert_int_equal(fake.cleans, cleans);
+    assert_int_equal(fake.pages_sent, pages);
     assert_non_null(strstr(fake.error_log, "aborted the migration"));
 }
 
-/* ABORT after a round (dirty count unknown): no further bitmap fetched. */
-static void test_abort_after_round(void **state)
+/* Before the first round: nothing is sent. */
+static void test_abort_before_first_round(void **state)
 {
-    struct fixture *f = *state;
-
-    f->wl.dflt = 100;
-    f->log.inner = inner_abort_at_call;
-    f->log.param = 4;      /* after round 2 */
-    run(f, __func__);
-
-    check_aborted(f, ECANCELED);
-    assert_int_equal(f->log.n, 4);
-    check_call(&f->log.call[3], 2, -1, XGS_POLICY_ABORT);
-    assert_int_equal(fake.cleans, 1);
-    assert_int_equal(fake.pages_sent, 1024 + 100);
+    check_abort_at_call(*state, 1, 0, 1024, 0, 0);
 }
 
-/* ABORT before a later round, with its dirty count known: none sent. */
+/* After round 2 (dirty count unknown): no further bitmap fetched. */
+static void test_abort_after_round(void **state)
+{
+    check_abort_at_call(*state, 4, 2, -1, 1, 1024 + 100);
+}
+
+/* Before round 3, with its dirty count known: none of it is sent. */
 static void test_abort_before_later_round(void **state)
 {
-    struct fixture *f = *state;
-
-    f->wl.dflt = 100;
-    f->log.inner = inner_abort_at_call;
-    f->log.param = 5;      /* before round 3 */
-    run(f, __func__);
-
-    check_aborted(f, ECANCELED);
-    check_call(&f->log.call[4], 2, 100, XGS_POLICY_ABORT);
-    assert_int_equal(fake.cleans, 2);
-    assert_int_equal(fake.pages_sent, 1024 + 100);
+    check_abort_at_call(*state, 5, 2, 100, 2, 1024 + 100);
 }
 
 static int inner_constant(struct policy_log *log, struct precopy_stats s)
@@ -569,6 +583,7 @@ int main(void)
         T(test_default_converging_guest),
         T(test_logdirty_failure),
         T(test_write_failure_midround),
+        T(test_nonlive_save),
 #ifdef XGS_HAVE_PRECOPY_DECISION_CHECKS
         T(test_abort_before_first_round),
         T(test_abort_after_round),
