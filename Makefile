@@ -18,7 +18,7 @@ TESTS_O = $(BUILD)/tests/$(notdir $(TREE))
 TESTS = $(MAKE) -C tests XEN_ROOT='$(TREE)' XEN_BASE=$(XEN_BASE) O='$(TESTS_O)'
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	refresh clean distclean
+	check-packaging refresh clean distclean
 
 all: deps
 	$(XEN_TREE) all
@@ -31,11 +31,12 @@ help:
 	@echo '  tree       prepare the Xen git tree: base tagged $(XEN_BASE) + patches/series (git am)'
 	@echo '  build      tree, configure (once), build tools/include, tools/libs, tools/xl (-Werror)'
 	@echo '  summary    print tree, mode, base, applied patches and build result'
-	@echo '  check      check-unit, bisect, then check-debian (what CI runs)'
+	@echo '  check      check-unit, bisect, check-debian, check-packaging (what CI runs)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
 	@echo '  check-debian  check-unit with MODE=debian'
+	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
 	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, tests/build)'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
@@ -66,10 +67,12 @@ summary:
 	$(XEN_TREE) summary
 
 # One after the other, not in parallel: bisect checks out each commit of
-# the tree the tests use.  check-debian: the series on Debian's patch stack.
+# the tree the tests use.  check-debian and check-packaging: the series on
+# Debian's patch stack.
 check: check-unit
 	$(MAKE) --no-print-directory bisect
 	$(MAKE) --no-print-directory check-debian
+	$(MAKE) --no-print-directory check-packaging
 
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }
@@ -80,6 +83,10 @@ bisect: build
 
 debian:
 	$(MAKE) MODE=debian all
+
+# The packager's way: Debian's patch stack, then ours, with quilt.
+check-packaging: fetch
+	tools/check-packaging "$$($(XEN_TREE) dsc)" patches '$(BUILD)/packaging'
 
 check-debian:
 	$(MAKE) MODE=debian check-unit
