@@ -8,6 +8,8 @@ MODE ?= orig
 BUILD ?= build
 override BUILD := $(abspath $(BUILD))
 
+SHELL := /bin/bash
+
 XEN_TREE = env MODE='$(MODE)' XEN_SRC='$(XEN_SRC)' \
 	XEN_DEB_VERSION='$(XEN_DEB_VERSION)' BUILD='$(BUILD)' tools/xen-tree
 # the Xen tree in use (from MODE / XEN_SRC), for sub-makes
@@ -68,11 +70,19 @@ summary:
 
 # One after the other, not in parallel: bisect checks out each commit of
 # the tree the tests use.  check-debian and check-packaging: the series on
-# Debian's patch stack.
-check: check-unit
-	$(MAKE) --no-print-directory bisect
-	$(MAKE) --no-print-directory check-debian
-	$(MAKE) --no-print-directory check-packaging
+# Debian's patch stack.  The last line adds up the cmocka summaries.
+check:
+	@mkdir -p '$(BUILD)'
+	@set -o pipefail; { \
+	  $(MAKE) --no-print-directory check-unit && \
+	  $(MAKE) --no-print-directory bisect && \
+	  $(MAKE) --no-print-directory check-debian && \
+	  $(MAKE) --no-print-directory check-packaging; \
+	} 2>&1 | tee '$(BUILD)/check.log'
+	@awk '/^\[  PASSED  \] [0-9]+ test/ { p += $$4 } \
+	      /^\[  FAILED  \] [0-9]+ test/ { f += $$4 } \
+	      END { printf "check: %d passed, %d failed\n", p, f; exit f > 0 }' \
+	  '$(BUILD)/check.log'
 
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }
