@@ -449,6 +449,23 @@ static int inner_at_midround(struct policy_log *log, struct precopy_stats s)
 #define AT_MIDROUND(nth, decision) ((((decision) + 1) << 8) | (nth))
 
 /*
+ * Save a guest of p2m_size pfns running 'wl', consulting the policy every
+ * 'batches' batches; at its nth mid-round consultation it answers
+ * 'decision', else the default rule.
+ */
+static void run_midround(struct fixture *f, const char *name,
+                         unsigned long p2m_size, struct workload wl,
+                         unsigned int batches, unsigned int nth, int decision)
+{
+    resize(p2m_size);
+    f->wl = wl;
+    f->log.inner = inner_at_midround;
+    f->log.param = AT_MIDROUND(nth, decision);
+    f->cbs.precopy_policy_batches = batches;
+    run(f, name);
+}
+
+/*
  * STOP_AND_COPY after the first of 4 batches: the 3072 pfns not sent yet
  * go to the stop-and-copy phase, with what the guest wrote meanwhile.
  */
@@ -458,12 +475,8 @@ static void test_midround_stop_first_round(void **state)
     const struct policy_call *c;
     unsigned long pfn;
 
-    resize(4096);
-    f->wl = (struct workload){ .dflt = 100, .stride = 0 };
-    f->log.inner = inner_at_midround;
-    f->log.param = AT_MIDROUND(1, XGS_POLICY_STOP_AND_COPY);
-    f->cbs.precopy_policy_batches = 1;
-    run(f, __func__);
+    run_midround(f, __func__, 4096, (struct workload){ .dflt = 100 }, 1,
+                 1, XGS_POLICY_STOP_AND_COPY);
 
     check_completed(f);
     assert_int_equal(f->log.n, 2);
@@ -489,13 +502,10 @@ static void test_midround_stop_later_round(void **state)
     struct fixture *f = *state;
     const struct policy_call *c;
 
-    resize(4096);
-    f->wl = (struct workload){ .writes = { 3000 }, .nr_writes = 1,
-                               .dflt = 200, .stride = 500 };
-    f->log.inner = inner_at_midround;
-    f->log.param = AT_MIDROUND(2, XGS_POLICY_STOP_AND_COPY);
-    f->cbs.precopy_policy_batches = 2;
-    run(f, __func__);
+    run_midround(f, __func__, 4096,
+                 (struct workload){ .writes = { 3000 }, .nr_writes = 1,
+                                    .dflt = 200, .stride = 500 },
+                 2, 2, XGS_POLICY_STOP_AND_COPY);
 
     check_completed(f);
     assert_int_equal(f->log.n, 5);
@@ -518,12 +528,8 @@ static void test_midround_abort(void **state)
 {
     struct fixture *f = *state;
 
-    resize(4096);
-    f->wl.dflt = 100;
-    f->log.inner = inner_at_midround;
-    f->log.param = AT_MIDROUND(1, XGS_POLICY_ABORT);
-    f->cbs.precopy_policy_batches = 1;
-    run(f, __func__);
+    run_midround(f, __func__, 4096, (struct workload){ .dflt = 100,
+                 .stride = 37 }, 1, 1, XGS_POLICY_ABORT);
 
     check_aborted(f, ECANCELED);
     assert_int_equal(f->log.n, 2);
@@ -538,12 +544,8 @@ static void test_midround_invalid(void **state)
 {
     struct fixture *f = *state;
 
-    resize(4096);
-    f->wl.dflt = 100;
-    f->log.inner = inner_at_midround;
-    f->log.param = AT_MIDROUND(2, 5);
-    f->cbs.precopy_policy_batches = 1;
-    run(f, __func__);
+    run_midround(f, __func__, 4096, (struct workload){ .dflt = 100,
+                 .stride = 37 }, 1, 2, 5);
 
     check_aborted(f, EINVAL);
     assert_int_equal(f->log.n, 3);
