@@ -73,12 +73,13 @@ summary:
 # Debian's patch stack.  The last line adds up the cmocka summaries.
 check:
 	@mkdir -p '$(BUILD)'
-	@set -o pipefail; { \
+	@set -o pipefail; start=$$SECONDS; { \
 	  $(MAKE) --no-print-directory check-unit && \
 	  $(MAKE) --no-print-directory bisect && \
 	  $(MAKE) --no-print-directory check-debian && \
 	  $(MAKE) --no-print-directory check-packaging; \
-	} 2>&1 | tee '$(BUILD)/check.log'
+	} 2>&1 | tee '$(BUILD)/check.log'; \
+	echo "check: took $$((SECONDS - start)) s"
 	@awk '/^\[  PASSED  \] [0-9]+ test/ { p += $$4 } \
 	      /^\[  FAILED  \] [0-9]+ test/ { f += $$4 } \
 	      END { printf "check: %d passed, %d failed\n", p, f; exit f > 0 }' \
