@@ -38,7 +38,6 @@ static void workload_run(struct fake_xen *fx, unsigned int round)
 struct policy_call {
     struct precopy_stats stats;
     unsigned long pages_sent;   /* fake.pages_sent at the time */
-    unsigned int round;         /* fake_round() at the time */
     bool suspended;
     int decision;
 };
@@ -60,7 +59,6 @@ static int recording_policy(struct precopy_stats stats, void *user)
     c = &log->call[log->n++];
     c->stats = stats;
     c->pages_sent = fake.pages_sent;
-    c->round = fake_round(&fake);
     c->suspended = fake.suspended;
     c->decision = log->inner(log, stats);
     return c->decision;

@@ -377,8 +377,6 @@ int writev_exact(int fd, const struct iovec *iov, int iovcnt)
     fake.stream_hash = (fake.stream_hash ^ ~0ULL) * 0x100000001b3ULL;
     fake.pfns_sent += hdr->count;
     fake.records++;
-    if ( fake.on_record && !fake.suspended )
-        fake.on_record(&fake, round, fake.records);
     return 0;
 }
 

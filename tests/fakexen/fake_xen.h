@@ -40,13 +40,6 @@ struct fake_xen;
  */
 typedef void (*fake_workload_fn)(struct fake_xen *fx, unsigned int round);
 
-/*
- * Optional: called after every PAGE_DATA record written, for writes
- * which land in the middle of a round.
- */
-typedef void (*fake_batch_fn)(struct fake_xen *fx, unsigned int round,
-                              unsigned int record);
-
 struct fake_xen {
     /* --- the guest (set by fake_init()) --- */
     unsigned long p2m_size;
@@ -57,7 +50,6 @@ struct fake_xen {
 
     /* --- script --- */
     fake_workload_fn workload;
-    fake_batch_fn on_record;
     void *opaque;
     unsigned int fail_clean_on;   /* n-th CLEAN fails (EIO); 0 = never */
     unsigned int fail_write_on;   /* n-th PAGE_DATA write fails; 0 = never */
