@@ -1,0 +1,609 @@
+/*
+ * Decision tables for libxl's precopy policy engine, the real
+ * tools/libs/light/libxl_precopy_policy.c of the tree under test, which
+ * depends on nothing in libxl and so is compiled here on its own.
+ *
+ * Each test drives the engine through the consultations libxenguest makes
+ * (see send_memory_live()): before a round (dirty_count = the round's
+ * pages), after it (dirty_count = -1) and, with precopy_policy_batches,
+ * during it (round_remaining > 0), on a clock of the test's.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "libxl_precopy_policy.h"
+
+#define MS 1000000ULL           /* ns */
+#define S  (1000 * MS)
+
+#define CONT  XGS_POLICY_CONTINUE_PRECOPY
+#define STOP  XGS_POLICY_STOP_AND_COPY
+#define ABORT XGS_POLICY_ABORT
+
+struct run {
+    libxl__precopy_params p;
+    libxl__precopy_control ctl;
+    libxl__precopy_state s;
+    struct precopy_stats st;
+    uint64_t now;
+};
+
+static void run_init(struct run *r)
+{
+    memset(r, 0, sizeof(*r));
+    libxl__precopy_state_init(&r->s);
+}
+
+static int consult(struct run *r)
+{
+    return libxl__precopy_decide(&r->p, &r->ctl, &r->s, &r->st, r->now);
+}
+
+/* The consultation before round 'iteration' + 1, 'dirty' pages to send. */
+static int before(struct run *r, unsigned int iteration, long dirty)
+{
+    r->st.iteration = iteration;
+    r->st.dirty_count = dirty;
+    r->st.round_remaining = 0;
+    return consult(r);
+}
+
+/* A round sending 'pages' in 'ns', then the consultation after it. */
+static int after(struct run *r, unsigned long pages, uint64_t ns)
+{
+    r->st.round_written = pages;
+    r->st.total_written += pages;
+    r->now += ns;
+    r->st.iteration++;
+    r->st.dirty_count = -1;
+    r->st.round_remaining = 0;
+    return consult(r);
+}
+
+/* Part of a round: 'pages' sent in 'ns', 'remaining' still to send. */
+static int during(struct run *r, unsigned long pages, uint64_t ns,
+                  unsigned long remaining)
+{
+    r->st.round_written += pages;
+    r->st.total_written += pages;
+    r->now += ns;
+    r->st.dirty_count = -1;
+    r->st.round_remaining = remaining;
+    return consult(r);
+}
+
+/* The default rule, restated from libxenguest's simple_precopy_policy. */
+static int default_rule(unsigned int iteration, long dirty)
+{
+    return (dirty >= 0 && dirty < 50) || iteration >= 5 ? STOP : CONT;
+}
+
+/* With nothing set, every decision is the default rule's. */
+static void test_default_rule(void **state)
+{
+    static const long dirties[] = {
+        -1, 0, 1, 49, 50, 51, 1000, 1L << 40, LONG_MAX,
+    };
+    unsigned int i, it;
+
+    for ( it = 0; it <= 8; it++ )
+        for ( i = 0; i < sizeof(dirties) / sizeof(dirties[0]); i++ ) {
+            struct run r;
+
+            run_init(&r);
+            r.now = 12345 * S;
+            before(&r, 0, 1000);          /* starts the engine */
+            r.now += 10 * MS;
+            r.st.total_written = 1000;
+            r.st.iteration = it;
+            r.st.dirty_count = dirties[i];
+            assert_int_equal(consult(&r), default_rule(it, dirties[i]));
+            assert_false(libxl__precopy_params_set(&r.p));
+        }
+}
+
+/* A whole default migration: 5 rounds, then stop after the fifth. */
+static void test_default_sequence(void **state)
+{
+    struct run r;
+    unsigned int round;
+
+    run_init(&r);
+    assert_int_equal(before(&r, 0, 100000), CONT);
+    for ( round = 1; round < 5; round++ ) {
+        assert_int_equal(after(&r, round == 1 ? 100000 : 5000, 100 * MS),
+                         CONT);
+        assert_int_equal(before(&r, round, 5000), CONT);
+    }
+    assert_int_equal(after(&r, 5000, 100 * MS), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_ROUNDS);
+    /* The default rule is not abort-if-busy. */
+    assert_false(r.p.abort_if_busy);
+}
+
+static void test_max_rounds(void **state)
+{
+    static const struct {
+        unsigned int max, iteration;
+        bool busy;
+        int want;
+    } t[] = {
+        { 1, 0, false, CONT }, { 1, 1, false, STOP }, { 1, 1, true, ABORT },
+        { 3, 2, false, CONT }, { 3, 3, false, STOP }, { 3, 3, true, ABORT },
+        { 8, 5, false, CONT }, { 8, 7, false, CONT }, { 8, 8, false, STOP },
+        { 8, 8, true, ABORT }, { UINT_MAX, 1000000, true, CONT },
+    };
+    unsigned int i;
+
+    for ( i = 0; i < sizeof(t) / sizeof(t[0]); i++ ) {
+        struct run r;
+
+        run_init(&r);
+        r.p.max_rounds = t[i].max;
+        r.p.abort_if_busy = t[i].busy;
+        before(&r, 0, 1 << 20);
+        r.st.iteration = t[i].iteration;
+        r.st.dirty_count = -1;
+        assert_int_equal(consult(&r), t[i].want);
+        if ( t[i].want != CONT ) {
+            assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_ROUNDS);
+            assert_true(r.s.busy);
+        }
+    }
+}
+
+static void test_dirty_target(void **state)
+{
+    static const struct {
+        uint64_t target;
+        long dirty;
+        int want;
+    } t[] = {
+        { 1000, 999, STOP }, { 1000, 1000, CONT }, { 1000, 0, STOP },
+        { 1000, -1, CONT },  /* unknown: no decision on it */
+        { 1, 0, STOP }, { 1, 1, CONT },
+        { UINT64_MAX, LONG_MAX, STOP },
+    };
+    unsigned int i;
+
+    for ( i = 0; i < sizeof(t) / sizeof(t[0]); i++ ) {
+        struct run r;
+
+        run_init(&r);
+        r.p.dirty_target = t[i].target;
+        r.p.abort_if_busy = true;     /* converging is not busy */
+        before(&r, 0, 1 << 20);
+        after(&r, 1 << 20, S);
+        assert_int_equal(before(&r, 1, t[i].dirty), t[i].want);
+        if ( t[i].want == STOP )
+            assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DIRTY);
+    }
+}
+
+static void test_data_cap(void **state)
+{
+    static const struct {
+        uint64_t guest;
+        uint32_t pct;
+        unsigned long total;
+        bool busy;
+        int want;
+    } t[] = {
+        { 1000, 250, 2499, false, CONT },
+        { 1000, 250, 2500, false, STOP },
+        { 1000, 250, 2500, true, ABORT },
+        { 1000, 100, 1000, false, STOP },
+        { 0, 100, 1000000, false, CONT },  /* size unknown: no cap */
+        /* 16 TiB guest (2^32 pages), cap 3x: 3 * 2^32 pages. */
+        { 1ULL << 32, 300, (3UL << 32) - 1, false, CONT },
+        { 1ULL << 32, 300, 3UL << 32, false, STOP },
+        /* Counters near their limits do not wrap. */
+        { 1ULL << 62, UINT32_MAX, ULONG_MAX, false, CONT },
+        { ULONG_MAX / 2, 200, ULONG_MAX - 1, false, STOP },
+    };
+    unsigned int i;
+
+    for ( i = 0; i < sizeof(t) / sizeof(t[0]); i++ ) {
+        struct run r;
+
+        run_init(&r);
+        r.p.guest_pages = t[i].guest;
+        r.p.max_factor_pct = t[i].pct;
+        r.p.max_rounds = 1000;
+        r.p.abort_if_busy = t[i].busy;
+        before(&r, 0, 1 << 20);
+        /* Mid-round: the cap stops a round part-way. */
+        r.st.total_written = t[i].total;
+        r.st.round_remaining = 10;
+        r.st.dirty_count = -1;
+        r.now += S;
+        assert_int_equal(consult(&r), t[i].want);
+        if ( t[i].want != CONT )
+            assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DATA);
+    }
+}
+
+/* A timeout in the first round, seen by a mid-round consultation. */
+static void test_timeout_first_round(void **state)
+{
+    static const libxl__precopy_timeout_action acts[] = {
+        LIBXL__PRECOPY_TIMEOUT_ABORT, LIBXL__PRECOPY_TIMEOUT_SWITCHOVER,
+    };
+    unsigned int i;
+
+    for ( i = 0; i < 2; i++ ) {
+        struct run r;
+
+        run_init(&r);
+        r.p.timeout_ms = 10000;
+        r.p.timeout_action = acts[i];
+        r.now = 1000 * S;
+        assert_int_equal(before(&r, 0, 1 << 22), CONT);
+        assert_int_equal(during(&r, 4096, 9999 * MS, 1000000), CONT);
+        assert_int_equal(during(&r, 4096, 1 * MS, 995904),
+                         i ? STOP : ABORT);
+        assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_TIMEOUT);
+        assert_int_equal(r.st.iteration, 0);
+    }
+}
+
+/* A converged guest stops even if the timeout is past. */
+static void test_timeout_vs_converged(void **state)
+{
+    struct run r;
+
+    run_init(&r);
+    r.p.timeout_ms = 1;
+    before(&r, 0, 1 << 20);
+    after(&r, 1 << 20, 5 * S);
+    assert_int_equal(before(&r, 1, 10), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DIRTY);
+
+    /* A timeout the clock can't reach doesn't overflow. */
+    run_init(&r);
+    r.p.timeout_ms = UINT64_MAX;
+    r.p.max_rounds = 100;
+    r.now = UINT64_MAX - 10 * S;
+    before(&r, 0, 1 << 20);
+    assert_int_equal(after(&r, 1 << 20, 9 * S), CONT);
+}
+
+static void test_control(void **state)
+{
+    struct run r;
+
+    /* Abort wins over everything, switchover over all but abort. */
+    run_init(&r);
+    r.ctl.abort = true;
+    r.ctl.switchover = true;
+    assert_int_equal(before(&r, 0, 10), ABORT);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_CONTROL);
+
+    run_init(&r);
+    assert_int_equal(before(&r, 0, 1 << 20), CONT);
+    assert_int_equal(during(&r, 4096, 10 * MS, 100000), CONT);
+    r.ctl.switchover = true;
+    assert_int_equal(during(&r, 4096, 10 * MS, 96000), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_CONTROL);
+
+    /* Without control, an abort-if-busy limit; with it, a stop. */
+    run_init(&r);
+    r.p.abort_if_busy = true;
+    r.p.max_rounds = 1;
+    before(&r, 0, 1 << 20);
+    r.ctl.switchover = true;
+    assert_int_equal(after(&r, 1 << 20, S), STOP);
+}
+
+/*
+ * A guest dirtying 5000 pages a second over a large working set, on a
+ * link of 100000 pages a second.
+ */
+static void converging(struct run *r, uint32_t target_ms)
+{
+    run_init(r);
+    r->p.downtime_ms = target_ms;
+    assert_int_equal(before(r, 0, 1000000), CONT);
+    /* Round 1: 1000000 pages in 10 s. */
+    assert_int_equal(after(r, 1000000, 10 * S), CONT);
+    assert_true(r->s.rate_pps > 99999 && r->s.rate_pps < 100001);
+}
+
+static void test_downtime_target(void **state)
+{
+    struct run r;
+
+    /*
+     * 50000 pages dirtied in 10 s.  Stopping now sends them live in 0.5 s,
+     * and then at most what the guest dirtied in 10 s (50000 pages, 500ms
+     * at the link's rate): with one observation, the engine takes the
+     * curve as flat below it.
+     */
+    converging(&r, 1000);
+    assert_int_equal(before(&r, 1, 50000), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
+    assert_true(r.s.predicted_ms > 499 && r.s.predicted_ms < 501);
+
+    /* 500 ms is not within 90% of 500 ms. */
+    converging(&r, 500);
+    assert_int_equal(before(&r, 1, 50000), CONT);
+    /* Round 2: 50000 pages in 0.5 s; 2500 dirtied meanwhile (linear). */
+    assert_int_equal(after(&r, 50000, S / 2), CONT);
+    /*
+     * Two observations on a line through the origin: stopping now sends
+     * 2500 live in 25ms, the guest dirties 125 meanwhile: 1.25ms.
+     */
+    assert_int_equal(before(&r, 2, 2500), STOP);
+    assert_true(r.s.predicted_ms > 1.2 && r.s.predicted_ms < 1.3);
+
+    /* The switchover cost counts. */
+    converging(&r, 500);
+    r.p.switchover_ms = 448;          /* 449.25ms, within 450 */
+    before(&r, 1, 50000);
+    after(&r, 50000, S / 2);
+    assert_int_equal(before(&r, 2, 2500), STOP);
+    converging(&r, 500);
+    r.p.switchover_ms = 449;
+    before(&r, 1, 50000);
+    after(&r, 50000, S / 2);
+    assert_int_equal(before(&r, 2, 2500), CONT);
+}
+
+/* A working set saturates: dirty pages stop shrinking with the rounds. */
+static void test_downtime_saturated(void **state)
+{
+    struct run r;
+
+    run_init(&r);
+    r.p.downtime_ms = 100;
+    before(&r, 0, 1000000);
+    after(&r, 1000000, 10 * S);     /* 100000 pages/s */
+    /* 20000 pages hot: 200ms, whatever the round's length. */
+    assert_int_equal(before(&r, 1, 20000), CONT);
+    assert_true(r.s.predicted_ms > 199 && r.s.predicted_ms < 201);
+    after(&r, 20000, S / 5);
+    assert_int_equal(before(&r, 2, 20000), CONT);
+    assert_true(r.s.predicted_ms > 199 && r.s.predicted_ms < 201);
+    after(&r, 20000, S / 5);
+    before(&r, 3, 20000);
+    after(&r, 20000, S / 5);
+    /* No progress for 3 rounds: not converging. */
+    assert_int_equal(before(&r, 4, 20000), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_STALLED);
+    assert_true(r.s.busy);
+
+    /* The same, abort-if-busy. */
+    run_init(&r);
+    r.p.downtime_ms = 100;
+    r.p.abort_if_busy = true;
+    before(&r, 0, 1000000);
+    after(&r, 1000000, 10 * S);
+    before(&r, 1, 20000);
+    after(&r, 20000, S / 5);
+    before(&r, 2, 20000);
+    after(&r, 20000, S / 5);
+    before(&r, 3, 20000);
+    after(&r, 20000, S / 5);
+    assert_int_equal(before(&r, 4, 20000), ABORT);
+
+    /* A new target from the control is used at once. */
+    run_init(&r);
+    r.p.downtime_ms = 100;
+    before(&r, 0, 1000000);
+    after(&r, 1000000, 10 * S);
+    assert_int_equal(before(&r, 1, 20000), CONT);
+    after(&r, 20000, S / 5);
+    r.ctl.downtime_ms = 250;
+    assert_int_equal(before(&r, 2, 20000), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
+}
+
+/*
+ * The control's target turns the default rule into the downtime rule:
+ * no limit of 5 rounds while the guest converges, a stop once it stalls.
+ */
+static void test_control_downtime(void **state)
+{
+    struct run r;
+    unsigned int i;
+    long dirty = 20000;
+
+    run_init(&r);
+    before(&r, 0, 1000000);
+    after(&r, 1000000, 10 * S);
+    r.ctl.downtime_ms = 1;
+    for ( i = 1; i < 8; i++ ) {
+        assert_int_equal(before(&r, i, dirty), CONT);
+        assert_int_equal(after(&r, dirty, dirty * S / 100000), CONT);
+        dirty = dirty * 4 / 5;
+    }
+    assert_int_equal(r.st.iteration, 8);
+
+    /* Then the guest stops converging. */
+    for ( ; i < 11; i++ ) {
+        assert_int_equal(before(&r, i, dirty), CONT);
+        after(&r, dirty, dirty * S / 100000);
+    }
+    assert_int_equal(before(&r, i, dirty), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_STALLED);
+}
+
+/*
+ * During a round, stopping leaves the rest of the round and what the guest
+ * dirtied since the round began.
+ */
+static void test_downtime_midround(void **state)
+{
+    struct run r;
+
+    /* A guest dirtying 5000 pages/s, without saturating. */
+    converging(&r, 1);
+    assert_int_equal(before(&r, 1, 50000), CONT);
+    /* One observation: taken as flat below it (50000 pages). */
+    assert_true(r.s.predicted_ms > 499 && r.s.predicted_ms < 501);
+    assert_int_equal(after(&r, 50000, S / 2), CONT);
+    /* Two, on a line through the origin: 2500 live in 25ms, 125 more. */
+    assert_int_equal(before(&r, 2, 2500), CONT);
+    assert_true(r.s.predicted_ms > 1.24 && r.s.predicted_ms < 1.26);
+    /* 15ms in: 1000 pages left, 75 dirtied: 10.75ms. */
+    assert_int_equal(during(&r, 1500, 15 * MS, 1000), CONT);
+    assert_true(r.s.predicted_ms > 10.74 && r.s.predicted_ms < 10.76);
+    /* 24ms in: 100 left, 120 dirtied: 2.2ms, within a new 12ms target. */
+    r.ctl.downtime_ms = 12;
+    assert_int_equal(during(&r, 900, 9 * MS, 100), STOP);
+    assert_true(r.s.predicted_ms > 2.19 && r.s.predicted_ms < 2.21);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
+}
+
+static void test_dirty_unknown_and_no_time(void **state)
+{
+    struct run r;
+    unsigned int i;
+
+    /* Every consultation at the same instant: no rate, no prediction. */
+    run_init(&r);
+    r.p.downtime_ms = 100;
+    r.p.max_rounds = 4;
+    r.now = 5 * S;
+    before(&r, 0, 1 << 20);
+    for ( i = 1; i < 4; i++ ) {
+        assert_int_equal(after(&r, 1 << 10, 0), CONT);
+        assert_int_equal(r.s.rate_pps, 0);
+        assert_true(r.s.predicted_ms < 0);
+        assert_int_equal(before(&r, i, 1 << 10), CONT);
+        assert_true(r.s.predicted_ms < 0);
+    }
+    assert_int_equal(after(&r, 1 << 10, 0), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_ROUNDS);
+
+    /* dirty_count unknown throughout: no dirty-target decision. */
+    run_init(&r);
+    r.p.dirty_target = 1 << 30;
+    r.p.max_rounds = 100;
+    before(&r, 0, -1);
+    for ( i = 0; i < 10; i++ )
+        assert_int_equal(during(&r, 1, MS, 5), CONT);
+}
+
+/*
+ * Bandwidth: a drop is believed at the first window that shows it, a
+ * recovery only gradually.
+ */
+static void test_bandwidth_drop(void **state)
+{
+    struct run r;
+    unsigned int i;
+    double rates[6];
+
+    run_init(&r);
+    r.p.max_rounds = 100;
+    before(&r, 0, 1 << 24);
+    for ( i = 0; i < 3; i++ )
+        during(&r, 100000, S, 1 << 20);         /* 100000/s */
+    assert_true(r.s.rate_pps > 99999 && r.s.rate_pps < 100001);
+    during(&r, 10000, S, 1 << 20);              /* drops to 10000/s */
+    assert_true(r.s.rate_pps > 9999 && r.s.rate_pps < 10001);
+    for ( i = 0; i < 6; i++ ) {
+        during(&r, 100000, S, 1 << 20);         /* back to 100000/s */
+        rates[i] = r.s.rate_pps;
+    }
+    assert_true(rates[0] > 10000 && rates[0] < 100000);
+    for ( i = 1; i < 6; i++ )
+        assert_true(rates[i] > rates[i - 1]);
+    assert_true(rates[5] > 95000);
+
+    /* Windows shorter than 100ms are merged, not sampled alone. */
+    run_init(&r);
+    r.p.max_rounds = 100;
+    before(&r, 0, 1 << 24);
+    during(&r, 1000, 50 * MS, 1 << 20);
+    assert_int_equal(r.s.rate_pps, 0);
+    during(&r, 3000, 50 * MS, 1 << 20);
+    assert_true(r.s.rate_pps > 39999 && r.s.rate_pps < 40001);
+}
+
+/*
+ * Beyond the observations the curve is extrapolated by the lower of the
+ * secant and the line from the origin, both above a concave curve.
+ */
+static void test_extrapolation(void **state)
+{
+    struct run r;
+
+    /* One observation, 50000 pages in 10 s; a round of 20 s. */
+    run_init(&r);
+    r.p.max_rounds = 100;
+    before(&r, 0, 1000000);
+    after(&r, 1000000, 10 * S);                 /* 100000 pages/s */
+    before(&r, 1, 50000);
+    after(&r, 50000, 20 * S);                   /* drops to 2500/s */
+    assert_true(r.s.rate_pps > 2499 && r.s.rate_pps < 2501);
+    /* 100000 pages at 2500/s. */
+    assert_true(r.s.predicted_ms > 39999 && r.s.predicted_ms < 40001);
+
+    /* Two, (1 s, 1000) and (10 s, 50000): the line from the origin
+     * through the latter (100000 at 20 s) is below the secant. */
+    run_init(&r);
+    r.p.max_rounds = 100;
+    before(&r, 0, 1000000);
+    after(&r, 1000000, 10 * S);
+    before(&r, 1, 50000);
+    after(&r, 50000, S);                        /* 50000/s */
+    before(&r, 2, 1000);
+    after(&r, 1000, 20 * S);                    /* 50/s */
+    assert_true(r.s.rate_pps > 49.9 && r.s.rate_pps < 50.1);
+    assert_true(r.s.predicted_ms > 1999999 && r.s.predicted_ms < 2000001);
+}
+
+/* A 16 TiB guest: 2^32 pages, a round of 2^32 pages. */
+static void test_huge_guest(void **state)
+{
+    struct run r;
+
+    run_init(&r);
+    r.p.downtime_ms = 300;
+    r.p.guest_pages = 1ULL << 32;
+    r.p.max_factor_pct = 200;
+    assert_int_equal(before(&r, 0, 1L << 32), CONT);
+    /* 2^32 pages at 2^20 pages/s (4GiB/s): 4096 s. */
+    assert_int_equal(after(&r, 1UL << 32, 4096 * S), CONT);
+    assert_true(r.s.rate_pps > 1048575 && r.s.rate_pps < 1048577);
+    /* 2^28 dirty: 256 s live, and at most 2^28 more: 256 s. */
+    assert_int_equal(before(&r, 1, 1L << 28), CONT);
+    assert_true(r.s.predicted_ms > 255999 && r.s.predicted_ms < 256001);
+    /* The cap, at 2^33 pages, stops a round. */
+    during(&r, 1UL << 27, 128 * S, 1UL << 27);
+    assert_int_equal(r.st.total_written, (1UL << 32) + (1UL << 27));
+    r.st.total_written = (1UL << 33) - 1;
+    assert_int_equal(during(&r, 1, 0, 10), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DATA);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_rule),
+        cmocka_unit_test(test_default_sequence),
+        cmocka_unit_test(test_max_rounds),
+        cmocka_unit_test(test_dirty_target),
+        cmocka_unit_test(test_data_cap),
+        cmocka_unit_test(test_timeout_first_round),
+        cmocka_unit_test(test_timeout_vs_converged),
+        cmocka_unit_test(test_control),
+        cmocka_unit_test(test_downtime_target),
+        cmocka_unit_test(test_downtime_saturated),
+        cmocka_unit_test(test_control_downtime),
+        cmocka_unit_test(test_downtime_midround),
+        cmocka_unit_test(test_dirty_unknown_and_no_time),
+        cmocka_unit_test(test_bandwidth_drop),
+        cmocka_unit_test(test_extrapolation),
+        cmocka_unit_test(test_huge_guest),
+    };
+
+    return cmocka_run_group_tests_name("precopy engine", tests, NULL, NULL);
+}
