@@ -460,6 +460,40 @@ static void test_downtime_midround(void **state)
     assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
 }
 
+/*
+ * In the first round there is no dirtying curve yet: no prediction, unless
+ * the guest's size bounds what stop-and-copy could send.
+ */
+static void test_downtime_first_round(void **state)
+{
+    struct run r;
+
+    run_init(&r);
+    r.p.downtime_ms = 300;
+    before(&r, 0, 1 << 20);
+    /* 100000 pages/s, 900000 pages left. */
+    assert_int_equal(during(&r, 100000, S, 900000), CONT);
+    assert_true(r.s.rate_pps > 99999 && r.s.rate_pps < 100001);
+    assert_true(r.s.predicted_ms < 0);
+    assert_int_equal(during(&r, 899990, 9 * S, 10), CONT);
+    assert_true(r.s.predicted_ms < 0);
+
+    /* A guest of 8000 pages at 40000 pages/s: at most 200ms. */
+    run_init(&r);
+    r.p.downtime_ms = 300;
+    r.p.guest_pages = 8000;
+    before(&r, 0, 8000);
+    assert_int_equal(during(&r, 4000, S / 10, 4000), STOP);
+    assert_true(r.s.predicted_ms > 199 && r.s.predicted_ms < 201);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
+    /* Not within 200ms: no stop. */
+    run_init(&r);
+    r.p.downtime_ms = 200;
+    r.p.guest_pages = 8000;
+    before(&r, 0, 8000);
+    assert_int_equal(during(&r, 4000, S / 10, 4000), CONT);
+}
+
 static void test_dirty_unknown_and_no_time(void **state)
 {
     struct run r;
@@ -599,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_downtime_saturated),
         cmocka_unit_test(test_control_downtime),
         cmocka_unit_test(test_downtime_midround),
+        cmocka_unit_test(test_downtime_first_round),
         cmocka_unit_test(test_dirty_unknown_and_no_time),
         cmocka_unit_test(test_bandwidth_drop),
         cmocka_unit_test(test_extrapolation),

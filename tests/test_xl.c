@@ -1,0 +1,418 @@
+/*
+ * xl's precopy options and migrate-ctl: the real tools/xl/xl_precopy.c of
+ * the tree under test, with the libxl calls it makes stubbed here.
+ *
+ * Options are parsed as main_migrate() parses them: getopt_long() over
+ * the real PRECOPY_LONG_OPTS table, each one handed to
+ * precopy_opts_parse(), then precopy_opts_finish().  What reaches libxl is
+ * the libxl_domain_precopy_params it leaves.  migrate-ctl's command is fed
+ * to the real policy engine, as libxl's save would read it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <libxl.h>
+#include <libxl_utils.h>
+#include "xl.h"
+#include "xl_utils.h"
+#include "libxl_precopy_policy.h"
+
+/*----- what xl_precopy.c uses of xl and libxl -----*/
+
+libxl_ctx *ctx;
+xentoollog_logger_stdiostream *logger;
+
+static struct {
+    bool called;
+    uint32_t domid;
+    libxl_precopy_command cmd;
+    uint32_t ms;
+    int rc;
+    bool migrating;         /* the domain has a migration in progress */
+} ctl;
+
+uint32_t find_domain(const char *p)
+{
+    if (!strcmp(p, "nosuchdomain")) {
+        /* As xl's, for an unknown domain. */
+        fprintf(stderr, "%s is an invalid domain identifier (rc=%d)\n", p,
+                ERROR_INVAL);
+        exit(EXIT_FAILURE);
+    }
+    return 7;
+}
+
+int def_getopt(int argc, char * const argv[], const char *optstring,
+               const struct option *longopts, const char *helpstr,
+               int reqargs)
+{
+    int opt = getopt_long(argc, argv, optstring, longopts, NULL);
+
+    if (opt == '?' || opt == 'h')
+        exit(2);
+    if (opt == -1 && argc - optind < reqargs)
+        exit(2);
+    return opt;
+}
+
+void libxl_domain_precopy_params_init(libxl_domain_precopy_params *p)
+{
+    memset(p, 0, sizeof(*p));
+}
+
+int libxl_domain_precopy_control(libxl_ctx *c, uint32_t domid,
+                                 libxl_precopy_command cmd,
+                                 uint32_t downtime_ms)
+{
+    ctl.called = true;
+    ctl.domid = domid;
+    ctl.cmd = cmd;
+    ctl.ms = downtime_ms;
+    if (!ctl.migrating)
+        return ERROR_NOTFOUND;
+    return ctl.rc;
+}
+
+static int events_freed;
+void libxl_event_free(libxl_ctx *c, libxl_event *ev)
+{
+    events_freed++;
+}
+
+/*----- option parsing, as main_migrate() does it -----*/
+
+static const struct option opts[] = {
+    PRECOPY_LONG_OPTS,
+    {0, 0, 0, 0},
+};
+
+/* Parses argv (NULL-terminated, without the program name). */
+static int parse(struct precopy_opts *po, const char *const *args)
+{
+    char *argv[32];
+    int argc = 0, opt, rc = 0;
+
+    argv[argc++] = "migrate";
+    while (*args)
+        argv[argc++] = (char *)*args++;
+    argv[argc] = NULL;
+
+    precopy_opts_init(po);
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == '?')
+            return -1;
+        rc = precopy_opts_parse(po, opt, optarg);
+        if (rc)
+            return rc;
+    }
+    return precopy_opts_finish(po);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Every option reaches the libxl parameters, with its aliases. */
+static void test_options(void **state)
+{
+    struct precopy_opts po;
+
+    assert_int_equal(parse(&po, ARGS("--max-rounds", "12")), 0);
+    assert_int_equal(po.params.max_rounds, 12);
+    assert_int_equal(parse(&po, ARGS("--max_iters=9")), 0);
+    assert_int_equal(po.params.max_rounds, 9);
+
+    assert_int_equal(parse(&po, ARGS("--dirty-target", "5000")), 0);
+    assert_int_equal(po.params.dirty_target, 5000);
+    assert_int_equal(parse(&po, ARGS("--min_remaining", "18446744073709551615")),
+                     0);
+    assert_int_equal(po.params.dirty_target, UINT64_MAX);
+
+    assert_int_equal(parse(&po, ARGS("--max-factor", "2.5")), 0);
+    assert_int_equal(po.params.max_factor_pct, 250);
+    assert_int_equal(parse(&po, ARGS("--max_factor", "3")), 0);
+    assert_int_equal(po.params.max_factor_pct, 300);
+
+    assert_int_equal(parse(&po, ARGS("--abort-if-busy")), 0);
+    assert_true(po.params.abort_if_busy);
+    assert_int_equal(parse(&po, ARGS("--abort_if_busy")), 0);
+    assert_true(po.params.abort_if_busy);
+
+    assert_int_equal(parse(&po, ARGS("--downtime", "300")), 0);
+    assert_int_equal(po.params.downtime_ms, 300);
+
+    assert_int_equal(parse(&po, ARGS("--timeout", "60")), 0);
+    assert_int_equal(po.params.timeout_ms, 60000);
+    assert_int_equal(po.params.timeout_action,
+                     LIBXL_PRECOPY_TIMEOUT_ACTION_ABORT);
+    assert_int_equal(parse(&po, ARGS("--timeout", "60", "--timeout-action",
+                                     "switchover")), 0);
+    assert_int_equal(po.params.timeout_action,
+                     LIBXL_PRECOPY_TIMEOUT_ACTION_SWITCHOVER);
+    assert_int_equal(parse(&po, ARGS("--timeout-action=abort",
+                                     "--timeout=1")), 0);
+    assert_int_equal(po.params.timeout_action,
+                     LIBXL_PRECOPY_TIMEOUT_ACTION_ABORT);
+
+    /* All at once. */
+    assert_int_equal(parse(&po, ARGS("--max-rounds=30", "--dirty-target=100",
+                                     "--max-factor=1.25", "--abort-if-busy",
+                                     "--downtime=50", "--timeout=600",
+                                     "--timeout-action=switchover")), 0);
+    assert_int_equal(po.params.max_rounds, 30);
+    assert_int_equal(po.params.dirty_target, 100);
+    assert_int_equal(po.params.max_factor_pct, 125);
+    assert_true(po.params.abort_if_busy);
+    assert_int_equal(po.params.downtime_ms, 50);
+    assert_int_equal(po.params.timeout_ms, 600000);
+    assert_int_equal(po.params.timeout_action,
+                     LIBXL_PRECOPY_TIMEOUT_ACTION_SWITCHOVER);
+}
+
+/* No option: nothing set, which is libxenguest's default rule. */
+static void test_no_options(void **state)
+{
+    struct precopy_opts po;
+    libxl_domain_precopy_params zero;
+
+    memset(&zero, 0, sizeof(zero));
+    assert_int_equal(parse(&po, ARGS(NULL)), 0);
+    assert_memory_equal(&po.params, &zero, sizeof(zero));
+    assert_int_equal(po.given, 0);
+}
+
+/* Bad input: one clear line each, and an error. */
+static void test_bad_input(void **state)
+{
+    const char *const *bad[] = {
+        ARGS("--max-rounds", "-1"),
+        ARGS("--max-rounds", "0"),
+        ARGS("--max-rounds", "abc"),
+        ARGS("--max-rounds", "12abc"),
+        ARGS("--max-rounds", ""),
+        ARGS("--max-rounds", "4294967296"),
+        ARGS("--max-rounds", "99999999999999999999999"),
+        ARGS("--max-rounds", " 5"),
+        ARGS("--max-rounds", "+5"),
+        ARGS("--max-rounds", "5", "--max_iters", "6"),   /* conflict */
+        ARGS("--dirty-target", "0"),
+        ARGS("--dirty-target", "18446744073709551616"),
+        ARGS("--min_remaining", "-50"),
+        ARGS("--max-factor", "0"),
+        ARGS("--max-factor", "0.001"),
+        ARGS("--max-factor", "-2"),
+        ARGS("--max-factor", "nan"),
+        ARGS("--max-factor", "inf"),
+        ARGS("--max-factor", "1e300"),
+        ARGS("--max-factor", "2x"),
+        ARGS("--downtime", "0"),
+        ARGS("--downtime", "4294967296"),
+        ARGS("--downtime", "1.5"),
+        ARGS("--timeout", "0"),
+        ARGS("--timeout", "18446744073709552"),
+        ARGS("--timeout-action", "switchover"),      /* without timeout */
+        ARGS("--timeout", "5", "--timeout-action", "resume"),
+        ARGS("--abort-if-busy", "--abort_if_busy"),
+        ARGS("--max-rounds"),                        /* missing value */
+    };
+    unsigned int i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        struct precopy_opts po;
+
+        if (parse(&po, bad[i]) == 0)
+            fail_msg("accepted: %s %s", bad[i][0],
+                     bad[i][1] ? bad[i][1] : "");
+    }
+}
+
+/* The largest values still accepted. */
+static void test_limits(void **state)
+{
+    struct precopy_opts po;
+
+    assert_int_equal(parse(&po, ARGS("--max-rounds", "4294967295",
+                                     "--downtime", "4294967295",
+                                     "--timeout", "18446744073709551")), 0);
+    assert_int_equal(po.params.max_rounds, UINT32_MAX);
+    assert_int_equal(po.params.downtime_ms, UINT32_MAX);
+    assert_int_equal(po.params.timeout_ms, 18446744073709551000ULL);
+    assert_int_equal(parse(&po, ARGS("--max-factor", "0.01")), 0);
+    assert_int_equal(po.params.max_factor_pct, 1);
+}
+
+#ifdef XL_HAVE_MIGRATE_CTL
+/*----- migrate-ctl -----*/
+
+static int run_ctl(const char *const *args)
+{
+    char *argv[8];
+    int argc = 0;
+
+    argv[argc++] = "migrate-ctl";
+    while (*args)
+        argv[argc++] = (char *)*args++;
+    argv[argc] = NULL;
+    optind = 0;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.migrating = true;
+    return main_migrate_ctl(argc, argv);
+}
+
+static void test_ctl_commands(void **state)
+{
+    assert_int_equal(run_ctl(ARGS("guest", "abort")), EXIT_SUCCESS);
+    assert_true(ctl.called);
+    assert_int_equal(ctl.domid, 7);
+    assert_int_equal(ctl.cmd, LIBXL_PRECOPY_COMMAND_ABORT);
+
+    assert_int_equal(run_ctl(ARGS("guest", "switchover")), EXIT_SUCCESS);
+    assert_int_equal(ctl.cmd, LIBXL_PRECOPY_COMMAND_SWITCHOVER);
+
+    assert_int_equal(run_ctl(ARGS("guest", "downtime", "250")),
+                     EXIT_SUCCESS);
+    assert_int_equal(ctl.cmd, LIBXL_PRECOPY_COMMAND_DOWNTIME);
+    assert_int_equal(ctl.ms, 250);
+}
+
+/* ("downtime -3" is refused by getopt, as an unknown option.) */
+static void test_ctl_bad(void **state)
+{
+    const char *const *bad[] = {
+        ARGS("guest", "pause"),
+        ARGS("guest", "downtime"),
+        ARGS("guest", "downtime", "0"),
+        ARGS("guest", "downtime", "fast"),
+        ARGS("guest", "downtime", "4294967296"),
+        ARGS("guest", "abort", "now"),
+        ARGS("guest", "downtime", "10", "20"),
+    };
+    unsigned int i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        assert_int_equal(run_ctl(bad[i]), EXIT_FAILURE);
+        assert_false(ctl.called);
+    }
+
+    /* A domain not being migrated. */
+    optind = 0;
+    memset(&ctl, 0, sizeof(ctl));
+    assert_int_equal(main_migrate_ctl(3, (char *[]){ "migrate-ctl", "guest",
+                                                     "abort", NULL }),
+                     EXIT_FAILURE);
+    assert_true(ctl.called);
+}
+
+/*
+ * The commands' effect on the engine, as libxl's save reads them at its
+ * next consultation (abort, switchover: set; downtime: the new target).
+ */
+static int engine_after_ctl(const char *const *args)
+{
+    libxl__precopy_params p = { 0 };
+    libxl__precopy_control c = { 0 };
+    libxl__precopy_state s;
+    struct precopy_stats st = { 0, 0, 1 << 20, 0, 0 };
+    uint64_t now = 0;
+
+    libxl__precopy_state_init(&s);
+    assert_int_equal(libxl__precopy_decide(&p, &c, &s, &st, now),
+                     XGS_POLICY_CONTINUE_PRECOPY);
+    /* Round 1: 2^20 pages in 10 s; 20000 dirtied meanwhile. */
+    st.iteration = 1;
+    st.total_written = st.round_written = 1 << 20;
+    st.dirty_count = -1;
+    now += 10000000000ULL;
+    assert_int_equal(libxl__precopy_decide(&p, &c, &s, &st, now),
+                     XGS_POLICY_CONTINUE_PRECOPY);
+
+    assert_int_equal(run_ctl(args), EXIT_SUCCESS);
+    c.abort = ctl.cmd == LIBXL_PRECOPY_COMMAND_ABORT;
+    c.switchover = ctl.cmd == LIBXL_PRECOPY_COMMAND_SWITCHOVER;
+    if (ctl.cmd == LIBXL_PRECOPY_COMMAND_DOWNTIME)
+        c.downtime_ms = ctl.ms;
+
+    st.dirty_count = 20000;
+    return libxl__precopy_decide(&p, &c, &s, &st, now);
+}
+
+static void test_ctl_engine(void **state)
+{
+    assert_int_equal(engine_after_ctl(ARGS("guest", "abort")),
+                     XGS_POLICY_ABORT);
+    assert_int_equal(engine_after_ctl(ARGS("guest", "switchover")),
+                     XGS_POLICY_STOP_AND_COPY);
+    /* 20000 pages at ~104858 pages/s: ~191ms; within 300, not 100. */
+    assert_int_equal(engine_after_ctl(ARGS("guest", "downtime", "300")),
+                     XGS_POLICY_STOP_AND_COPY);
+    assert_int_equal(engine_after_ctl(ARGS("guest", "downtime", "100")),
+                     XGS_POLICY_CONTINUE_PRECOPY);
+}
+
+#endif /* XL_HAVE_MIGRATE_CTL */
+
+/*----- per-round progress -----*/
+
+static void test_progress(void **state)
+{
+    struct precopy_opts po;
+    libxl_event ev;
+    char buf[512] = "";
+    FILE *f = tmpfile(), *saved = stderr;
+
+    precopy_opts_init(&po);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = LIBXL_EVENT_TYPE_PRECOPY_ROUND;
+    ev.u.precopy_round.round = 3;
+    ev.u.precopy_round.pages_sent = 12345;
+    ev.u.precopy_round.dirty_pages = 678;
+    ev.u.precopy_round.rate_pps = 25600;       /* 100 MiB/s */
+    ev.u.precopy_round.predicted_downtime_ms = 27;
+    ev.u.precopy_round.decision = LIBXL_PRECOPY_DECISION_STOP_AND_COPY;
+    ev.u.precopy_round.reason = "downtime target reached";
+
+    stderr = f;
+    events_freed = 0;
+    precopy_round_report(NULL, &ev, &po);
+    po.quiet = true;
+    precopy_round_report(NULL, &ev, &po);
+    stderr = saved;
+    assert_int_equal(events_freed, 2);
+
+    rewind(f);
+    assert_non_null(fgets(buf, sizeof(buf), f));
+    assert_string_equal(buf, "migration sender: round 3: 12345 pages sent, "
+                        "678 dirty, 100 MiB/s, downtime 27ms: stop and copy "
+                        "(downtime target reached)\n");
+    /* Quiet: nothing more. */
+    assert_null(fgets(buf, sizeof(buf), f));
+    fclose(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_no_options),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_limits),
+#ifdef XL_HAVE_MIGRATE_CTL
+        cmocka_unit_test(test_ctl_commands),
+        cmocka_unit_test(test_ctl_bad),
+        cmocka_unit_test(test_ctl_engine),
+#endif
+        cmocka_unit_test(test_progress),
+    };
+
+    return cmocka_run_group_tests_name("xl precopy options", tests, NULL,
+                                       NULL);
+}
