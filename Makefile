@@ -20,7 +20,7 @@ TESTS_O = $(BUILD)/tests/$(notdir $(TREE))
 TESTS = $(MAKE) -C tests XEN_ROOT='$(TREE)' XEN_BASE=$(XEN_BASE) O='$(TESTS_O)'
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	check-packaging refresh clean distclean
+	check-packaging refresh clean distclean sim bench
 
 all: deps
 	$(XEN_TREE) all
@@ -39,6 +39,8 @@ help:
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
 	@echo '  check-debian  check-unit with MODE=debian'
 	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
+	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
+	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
 	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, tests/build)'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
@@ -102,12 +104,22 @@ check-packaging: fetch
 check-debian:
 	$(MAKE) MODE=debian check-unit
 
+# The precopy policy simulator and its benchmark (tools/precopy-sim).
+SIM_O = $(BUILD)/sim/$(notdir $(TREE))
+SEEDS ?= 30
+sim: build
+	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)'
+
+bench: sim
+	tools/precopy-sim/bench '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
+	  '$(BUILD)/bench' $(SEEDS)
+
 refresh:
 	$(XEN_TREE) refresh
 
 clean:
 	if [ -f tests/Makefile ]; then $(MAKE) -C tests clean XEN_ROOT='$(TREE)'; fi
-	rm -rf '$(BUILD)/tests' '$(BUILD)/bisect'
+	rm -rf '$(BUILD)/tests' '$(BUILD)/bisect' '$(BUILD)/sim' '$(BUILD)/bench'
 
 distclean: clean
 	if [ -d '$(BUILD)' ]; then find '$(BUILD)' -mindepth 1 -maxdepth 1 ! -name dl -exec rm -rf {} +; fi

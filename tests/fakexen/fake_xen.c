@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "fake_xen.h"
 
@@ -62,6 +63,8 @@ void fake_fini(void)
     free(fake.dest_version);
     free(fake.dest_round);
     free(fake.dest_phase);
+    if ( fake.map_buf )
+        munmap(fake.map_buf, fake.map_buf_pages * XC_PAGE_SIZE);
     memset(&fake, 0, sizeof(fake));
 }
 
@@ -94,8 +97,8 @@ unsigned long fake_stale_pfns(const struct fake_xen *fx, unsigned long *first)
 
     for ( pfn = 0; pfn < fx->p2m_size; pfn++ )
     {
-        if ( test_bit(pfn, fx->hole) ||
-             fx->dest_version[pfn] == fx->version[pfn] )
+        if ( fx->dest_version[pfn] == fx->version[pfn] ||
+             test_bit(pfn, fx->hole) )
             continue;
         if ( n++ == 0 && first )
             *first = pfn;
@@ -231,7 +234,9 @@ long long xc_logdirty_control(xc_interface *xch, uint32_t domid,
     /* As Xen: the whole bitmap is overwritten with the log, then reset. */
     memcpy(bitmap, fake.pending, bitmap_size(pages));
     bitmap_clear(fake.pending, pages);
-    for ( pfn = 0; pfn < pages; pfn++ )
+    for ( pfn = 0; pfn < pages / BITS_PER_LONG; pfn++ )
+        n += __builtin_popcountl(bitmap[pfn]);
+    for ( pfn = pages & ~(BITS_PER_LONG - 1UL); pfn < pages; pfn++ )
         n += !!test_bit(pfn, bitmap);
 
     if ( stats )
@@ -279,8 +284,34 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom,
                            int prot, size_t pages, const xen_pfn_t arr[],
                            int err[])
 {
-    unsigned char *p = xcalloc(pages, XC_PAGE_SIZE);
+    unsigned char *p;
     size_t i;
+
+    if ( fake.map_reuse && !fake.map_buf_busy )
+    {
+        if ( fake.map_buf_pages < pages )
+        {
+            /* At least a batch; huge pages if the kernel has them (the
+             * tags are 4 KiB apart: one TLB entry each otherwise). */
+            size_t n = pages < 1024 ? 1024 : pages;
+
+            if ( fake.map_buf )
+                munmap(fake.map_buf, fake.map_buf_pages * XC_PAGE_SIZE);
+            fake.map_buf = mmap(NULL, n * XC_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if ( fake.map_buf == MAP_FAILED )
+            {
+                fprintf(stderr, "fake_xen: out of memory\n");
+                abort();
+            }
+            madvise(fake.map_buf, n * XC_PAGE_SIZE, MADV_HUGEPAGE);
+            fake.map_buf_pages = n;
+        }
+        fake.map_buf_busy = true;
+        p = fake.map_buf;
+    }
+    else
+        p = xcalloc(pages, XC_PAGE_SIZE);
 
     for ( i = 0; i < pages; i++ )
     {
@@ -300,7 +331,10 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom,
 int xenforeignmemory_unmap(xenforeignmemory_handle *fmem,
                            void *addr, size_t pages)
 {
-    free(addr);
+    if ( addr == fake.map_buf )
+        fake.map_buf_busy = false;
+    else
+        free(addr);
     fake.unmaps++;
     return 0;
 }
@@ -377,6 +411,8 @@ int writev_exact(int fd, const struct iovec *iov, int iovcnt)
     fake.stream_hash = (fake.stream_hash ^ ~0ULL) * 0x100000001b3ULL;
     fake.pfns_sent += hdr->count;
     fake.records++;
+    if ( fake.on_record )
+        fake.on_record(&fake, pfns, hdr->count, (unsigned long)iovcnt - 4);
     return 0;
 }
 

@@ -53,6 +53,16 @@ struct fake_xen {
     void *opaque;
     unsigned int fail_clean_on;   /* n-th CLEAN fails (EIO); 0 = never */
     unsigned int fail_write_on;   /* n-th PAGE_DATA write fails; 0 = never */
+    /*
+     * Optional, for the simulator (tools/precopy-sim): called after each
+     * PAGE_DATA record is decoded, with its pfn list and the number of
+     * pages of data it carried.
+     */
+    void (*on_record)(struct fake_xen *fx, const uint64_t *pfns,
+                      unsigned int count, unsigned long pages);
+    /* Map guest pages into one reused buffer instead of a fresh calloc
+     * per batch (fast, for big guests). */
+    bool map_reuse;
 
     /* --- domain state --- */
     bool logdirty;              /* log-dirty mode enabled */
@@ -76,6 +86,9 @@ struct fake_xen {
     unsigned int records;       /* PAGE_DATA records */
     uint64_t stream_hash;       /* FNV-1a of every record's pfn list */
     unsigned long maps, unmaps;
+    void *map_buf;              /* the map_reuse buffer */
+    size_t map_buf_pages;
+    bool map_buf_busy;
 
     /* --- libxenctrl error log --- */
     unsigned int errors;

@@ -1,0 +1,423 @@
+/*
+ * precopy-sim: command line of the precopy policy simulator (sim.h).
+ * 'precopy-sim --help' lists the options; README.md has the details.
+ */
+#include "xg_sr_common.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fake_xen.h"
+#include "sim.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: precopy-sim -w WORKLOAD [options]\n"
+"  -w, --workload FILE     workload file (key = value, see README.md)\n"
+"  -p, --policy NAME       xen-default | qemu | engine | engine-abort |\n"
+"                          stop-at | oracle  (default engine)\n"
+"  -s, --sla MS            downtime SLA, ms (default 300); the downtime\n"
+"                          target of qemu and engine\n"
+"  -S, --seed N            seed (default 1)\n"
+"      --link-mbit N       link bandwidth (default: the workload's)\n"
+"      --guest-mib N       guest size (default: the workload's)\n"
+"      --switchover-ms N   fixed switchover cost (default: the workload's)\n"
+"      --batches N         precopy_policy_batches for qemu, engine, oracle\n"
+"                          (default 4; xen-default always runs with 0)\n"
+"      --stop-at K         stop-at: stop at the K-th consultation (0-based)\n"
+"      --cap-factor X      harness limit: stop after X x guest pages of\n"
+"                          precopy (default 5)\n"
+"      --cap-rounds N      harness limit: stop after N rounds (default 30)\n"
+"  engine parameters (libxl__precopy_params; downtime_ms is the SLA):\n"
+"      --max-rounds N  --dirty-target N  --max-factor-pct N\n"
+"      --abort-if-busy  --timeout-ms N  --timeout-action abort|switchover\n"
+"  output:\n"
+"      --json              one JSON object per run\n"
+"      --time              print how long the run took (wall clock)\n"
+"      --sweep             every policy, --seeds seeds from --seed on,\n"
+"                          every --slas;\n"
+"                          one JSON line per run, with the oracle's figures\n"
+"      --seeds N           (default 30)\n"
+"      --slas LIST         comma-separated, ms (default 50,100,300,1000)\n"
+"      --plot-data DIR     write DIR/NAME.{rounds,front,stops} for gnuplot\n"
+"                          (seed --seed, SLA --sla)\n");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void print_human(const struct sim_config *c, const struct sim_result *r)
+{
+    printf("%s / %s, SLA %g ms, seed %"PRIu64": %s\n", c->wl->name,
+           sim_policy_name(c->policy), c->sla_ms, c->seed,
+           r->aborted ? "aborted" : r->rc ? "failed" :
+           r->downtime_ms <= c->sla_ms ? "SLA met" : "SLA missed");
+    printf("  rounds %u, pages sent %lu (precopy %lu, stop-and-copy %lu) of "
+           "a %lu-page guest\n", r->rounds, r->pages_sent, r->precopy_pages,
+           r->stopcopy_pages, r->guest_pages);
+    printf("  downtime %.1f ms, total %.3f s%s\n", r->downtime_ms, r->total_s,
+           r->capped ? " (harness cap reached)" : "");
+}
+
+static const struct sim_policy_set {
+    enum sim_policy p;
+} sweep_policies[] = {
+    { SIM_P_XEN }, { SIM_P_QEMU }, { SIM_P_ENGINE }, { SIM_P_ENGINE_ABORT },
+};
+
+/* Check the oracle's stop point i by replaying it (once per point). */
+static int verify(const struct sim_config *c, const struct sim_oracle *o,
+                  unsigned int i, unsigned char *done)
+{
+    struct sim_result r;
+
+    if ( done[i] )
+        return 0;
+    done[i] = 1;
+    if ( sim_oracle_verify(c, o, i, &r) == 0 )
+        return 0;
+    fprintf(stderr, "precopy-sim: %s seed %"PRIu64": the oracle's stop "
+            "point %u (consultation %u) costs %lu pages, %.3f ms; the "
+            "replay gives %lu pages, %.3f ms (rc %d, %lu stale)\n",
+            c->wl->path, c->seed, i, o->stop[i].consult, o->stop[i].pages_sent,
+            o->stop[i].downtime_ms, r.pages_sent, r.downtime_ms, r.rc,
+            r.stale);
+    return -1;
+}
+
+/* The oracle as a result: its choice for the SLA. */
+static void oracle_result(const struct sim_oracle *o,
+                          const struct sim_choice *ch, struct sim_result *r)
+{
+    const struct sim_stop *best = &o->stop[ch->feasible ? ch->fewest
+                                                        : ch->min_dt];
+
+    *r = o->trace;
+    r->pages_sent = best->pages_sent;
+    r->downtime_ms = best->downtime_ms;
+    r->stop_pos = best->pos;
+    r->capped = false;
+}
+
+static int sweep(struct sim_config *c, unsigned int seeds, double *slas,
+                 unsigned int nr_slas)
+{
+    static struct sim_oracle o;
+    static unsigned char done[SIM_MAX_POINTS];
+    struct sim_result r, xen;
+    struct sim_choice ch;
+    unsigned int s, i, k;
+
+    uint64_t first = c->seed;
+
+    for ( s = 0; s < seeds; s++ )
+    {
+        c->seed = first + s;
+        c->policy = SIM_P_ORACLE;
+        if ( sim_oracle(c, &o) )
+        {
+            fprintf(stderr, "precopy-sim: %s: oracle run failed\n",
+                    c->wl->path);
+            return 1;
+        }
+        memset(done, 0, sizeof(done));
+        c->policy = SIM_P_XEN;
+        sim_run(c, &xen);
+        for ( i = 0; i < nr_slas; i++ )
+        {
+            c->sla_ms = slas[i];
+            sim_oracle_choose(&o, c->sla_ms, &ch);
+            if ( (ch.feasible && verify(c, &o, ch.fewest, done)) ||
+                 verify(c, &o, ch.min_dt, done) )
+                return 1;
+            c->policy = SIM_P_ORACLE;
+            oracle_result(&o, &ch, &r);
+            sim_json(stdout, c, &r, &o, &ch);
+            putchar('\n');
+            for ( k = 0; k < sizeof(sweep_policies) / sizeof(sweep_policies[0]);
+                  k++ )
+            {
+                c->policy = sweep_policies[k].p;
+                if ( c->policy == SIM_P_XEN )
+                    r = xen;   /* does not depend on the SLA */
+                else
+                    sim_run(c, &r);
+                if ( r.rc && !r.aborted )
+                {
+                    fprintf(stderr, "precopy-sim: %s: %s failed: rc %d "
+                            "errno %d\n", c->wl->path,
+                            sim_policy_name(c->policy), r.rc, r.err);
+                    return 1;
+                }
+                if ( r.stale )
+                {
+                    fprintf(stderr, "precopy-sim: %s: %s: %lu pfns stale "
+                            "at the destination\n", c->wl->path,
+                            sim_policy_name(c->policy), r.stale);
+                    return 1;
+                }
+                sim_json(stdout, c, &r, &o, &ch);
+                putchar('\n');
+            }
+        }
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static int plot_data(struct sim_config *c, const char *dir)
+{
+    static struct sim_oracle o;
+    struct sim_choice ch;
+    struct sim_result r;
+    char path[512];
+    FILE *f;
+    unsigned int i, k;
+
+    if ( sim_oracle(c, &o) )
+        return 1;
+    sim_oracle_choose(&o, c->sla_ms, &ch);
+
+    snprintf(path, sizeof(path), "%s/%s.rounds", dir, c->wl->name);
+    if ( !(f = fopen(path, "w")) )
+        goto fail;
+    fprintf(f, "# round  pages-in-round (oracle trace to the cap)\n");
+    for ( i = 0; i < o.trace.rounds && i < SIM_MAX_ROUNDS; i++ )
+        fprintf(f, "%u %lu\n", i, o.trace.round_size[i]);
+    fclose(f);
+
+    snprintf(path, sizeof(path), "%s/%s.front", dir, c->wl->name);
+    if ( !(f = fopen(path, "w")) )
+        goto fail;
+    fprintf(f, "# stop-pos pages-sent downtime-ms (every stop point)\n");
+    for ( i = 0; i < o.nr; i++ )
+        fprintf(f, "%.4f %lu %.3f\n", o.stop[i].pos, o.stop[i].pages_sent,
+                o.stop[i].downtime_ms);
+    fclose(f);
+
+    snprintf(path, sizeof(path), "%s/%s.stops", dir, c->wl->name);
+    if ( !(f = fopen(path, "w")) )
+        goto fail;
+    fprintf(f, "# policy stop-pos pages-sent downtime-ms\n");
+    if ( ch.feasible )
+        fprintf(f, "oracle-fewest %.4f %lu %.3f\n", o.stop[ch.fewest].pos,
+                o.stop[ch.fewest].pages_sent, o.stop[ch.fewest].downtime_ms);
+    fprintf(f, "oracle-min-downtime %.4f %lu %.3f\n", o.stop[ch.min_dt].pos,
+            o.stop[ch.min_dt].pages_sent, o.stop[ch.min_dt].downtime_ms);
+    for ( k = 0; k < sizeof(sweep_policies) / sizeof(sweep_policies[0]); k++ )
+    {
+        c->policy = sweep_policies[k].p;
+        sim_run(c, &r);
+        fprintf(f, "%s %.4f %lu %.3f%s\n", sim_policy_name(c->policy),
+                r.aborted ? o.trace.stop_pos : r.stop_pos, r.pages_sent,
+                r.downtime_ms, r.aborted ? " # aborted" : "");
+    }
+    fclose(f);
+    return 0;
+ fail:
+    perror(path);
+    return 1;
+}
+
+enum {
+    O_LINK = 256, O_GUEST, O_SWITCH, O_BATCHES, O_STOP_AT, O_CAPF, O_CAPR,
+    O_MAXR, O_DIRTY, O_FACTOR, O_ABUSY, O_TMO, O_TMOA, O_JSON, O_TIME,
+    O_SWEEP, O_SEEDS, O_SLAS, O_PLOT,
+};
+
+static double num(const char *opt, const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+
+    if ( end == s || *end || v < 0 )
+    {
+        fprintf(stderr, "precopy-sim: %s: not a number >= 0: '%s'\n", opt, s);
+        exit(2);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        { "workload", 1, 0, 'w' }, { "policy", 1, 0, 'p' },
+        { "sla", 1, 0, 's' }, { "seed", 1, 0, 'S' }, { "help", 0, 0, 'h' },
+        { "link-mbit", 1, 0, O_LINK }, { "guest-mib", 1, 0, O_GUEST },
+        { "switchover-ms", 1, 0, O_SWITCH }, { "batches", 1, 0, O_BATCHES },
+        { "stop-at", 1, 0, O_STOP_AT }, { "cap-factor", 1, 0, O_CAPF },
+        { "cap-rounds", 1, 0, O_CAPR }, { "max-rounds", 1, 0, O_MAXR },
+        { "dirty-target", 1, 0, O_DIRTY }, { "max-factor-pct", 1, 0, O_FACTOR },
+        { "abort-if-busy", 0, 0, O_ABUSY }, { "timeout-ms", 1, 0, O_TMO },
+        { "timeout-action", 1, 0, O_TMOA }, { "json", 0, 0, O_JSON },
+        { "time", 0, 0, O_TIME }, { "sweep", 0, 0, O_SWEEP },
+        { "seeds", 1, 0, O_SEEDS }, { "slas", 1, 0, O_SLAS },
+        { "plot-data", 1, 0, O_PLOT }, { 0 },
+    };
+    struct sim_workload wl;
+    struct sim_config c;
+    struct sim_result r;
+    const char *wpath = NULL, *plot = NULL;
+    bool json = false, timing = false, do_sweep = false;
+    unsigned int seeds = 30, nr_slas = 4;
+    double slas[16] = { 50, 100, 300, 1000 };
+    char err[512];
+    int opt, p;
+
+    sim_config_default(&c);
+    while ( (opt = getopt_long(argc, argv, "w:p:s:S:h", lo, NULL)) != -1 )
+    {
+        switch ( opt )
+        {
+        case 'w': wpath = optarg; break;
+        case 'p':
+            if ( (p = sim_policy_parse(optarg)) < 0 )
+            {
+                fprintf(stderr, "precopy-sim: unknown policy '%s'\n", optarg);
+                return 2;
+            }
+            c.policy = p;
+            break;
+        case 's': c.sla_ms = num("--sla", optarg); break;
+        case 'S': c.seed = num("--seed", optarg); break;
+        case 'h': usage(stdout); return 0;
+        case O_LINK: c.link_mbit = num("--link-mbit", optarg); break;
+        case O_GUEST: c.guest_mib = num("--guest-mib", optarg); break;
+        case O_SWITCH: c.switchover_ms = num("--switchover-ms", optarg); break;
+        case O_BATCHES: c.batches = num("--batches", optarg); break;
+        case O_STOP_AT: c.stop_at = num("--stop-at", optarg); break;
+        case O_CAPF: c.cap_factor = num("--cap-factor", optarg); break;
+        case O_CAPR: c.cap_rounds = num("--cap-rounds", optarg); break;
+        case O_MAXR: c.engine.max_rounds = num("--max-rounds", optarg); break;
+        case O_DIRTY: c.engine.dirty_target = num("--dirty-target", optarg); break;
+        case O_FACTOR:
+            c.engine.max_factor_pct = num("--max-factor-pct", optarg);
+            break;
+        case O_ABUSY: c.engine.abort_if_busy = true; break;
+        case O_TMO: c.engine.timeout_ms = num("--timeout-ms", optarg); break;
+        case O_TMOA:
+            if ( !strcmp(optarg, "abort") )
+                c.engine.timeout_action = LIBXL__PRECOPY_TIMEOUT_ABORT;
+            else if ( !strcmp(optarg, "switchover") )
+                c.engine.timeout_action = LIBXL__PRECOPY_TIMEOUT_SWITCHOVER;
+            else
+            {
+                fprintf(stderr, "precopy-sim: --timeout-action: abort or "
+                        "switchover, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case O_JSON: json = true; break;
+        case O_TIME: timing = true; break;
+        case O_SWEEP: do_sweep = true; break;
+        case O_SEEDS: seeds = num("--seeds", optarg); break;
+        case O_SLAS:
+        {
+            char *s = optarg, *tok;
+
+            for ( nr_slas = 0; (tok = strtok(s, ",")) && nr_slas < 16;
+                  s = NULL )
+                slas[nr_slas++] = num("--slas", tok);
+            break;
+        }
+        case O_PLOT: plot = optarg; break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if ( !wpath || optind != argc )
+    {
+        usage(stderr);
+        return 2;
+    }
+    if ( sim_workload_load(&wl, wpath, err, sizeof(err)) )
+    {
+        fprintf(stderr, "precopy-sim: %s\n", err);
+        return 1;
+    }
+    c.wl = &wl;
+    if ( c.cap_rounds >= SIM_MAX_ROUNDS )
+        c.cap_rounds = SIM_MAX_ROUNDS - 1;
+
+    if ( do_sweep )
+        return sweep(&c, seeds, slas, nr_slas);
+    if ( plot )
+        return plot_data(&c, plot);
+
+    if ( c.policy == SIM_P_ORACLE )
+    {
+        static struct sim_oracle o;
+        struct sim_choice ch;
+        double t0 = now_s();
+
+        if ( sim_oracle(&c, &o) )
+        {
+            fprintf(stderr, "precopy-sim: oracle run failed\n");
+            return 1;
+        }
+        sim_oracle_choose(&o, c.sla_ms, &ch);
+        {
+            static unsigned char done[SIM_MAX_POINTS];
+
+            if ( (ch.feasible && verify(&c, &o, ch.fewest, done)) ||
+                 verify(&c, &o, ch.min_dt, done) )
+                return 1;
+        }
+        oracle_result(&o, &ch, &r);
+        if ( json )
+        {
+            sim_json(stdout, &c, &r, &o, &ch);
+            putchar('\n');
+        }
+        else
+        {
+            printf("%s / oracle, SLA %g ms, seed %"PRIu64": %u stop points, "
+                   "%s\n", wl.name, c.sla_ms, c.seed, o.nr,
+                   ch.feasible ? "feasible" : "infeasible");
+            if ( ch.feasible )
+                printf("  fewest pages meeting the SLA: %lu pages, %.1f ms "
+                       "(stop at round %.2f)\n",
+                       o.stop[ch.fewest].pages_sent,
+                       o.stop[ch.fewest].downtime_ms, o.stop[ch.fewest].pos);
+            printf("  minimum downtime: %.1f ms, %lu pages (stop at round "
+                   "%.2f)\n", o.stop[ch.min_dt].downtime_ms,
+                   o.stop[ch.min_dt].pages_sent, o.stop[ch.min_dt].pos);
+        }
+        if ( timing )
+            printf("time: %.3f s wall\n", now_s() - t0);
+        return 0;
+    }
+
+    {
+        double t0 = now_s(), dt;
+
+        sim_run(&c, &r);
+        dt = now_s() - t0;
+        if ( json )
+        {
+            sim_json(stdout, &c, &r, NULL, NULL);
+            putchar('\n');
+        }
+        else
+            print_human(&c, &r);
+        if ( timing )
+            printf("time: %s, %lu-page guest (%.0f MiB), %lu pages sent: "
+                   "%.3f s wall\n", wl.name, r.guest_pages,
+                   r.guest_pages / 256.0, r.pages_sent, dt);
+        if ( r.stale )
+        {
+            fprintf(stderr, "precopy-sim: %lu pfns stale at the destination\n",
+                    r.stale);
+            return 1;
+        }
+        return r.rc && !r.aborted ? 1 : 0;
+    }
+}

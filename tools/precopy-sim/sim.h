@@ -1,0 +1,164 @@
+/*
+ * sim.h - the precopy policy simulator (see README.md in this folder).
+ *
+ * The real send_memory_live()/suspend_and_send_dirty() of the tree's
+ * tools/libs/guest/xg_sr_save.c runs through xc_domain_save() on the test
+ * stub layer (tests/fakexen), driven by a virtual clock: every PAGE_DATA
+ * record advances it by its pages divided by the link bandwidth, and a
+ * workload model dirties pages as a function of that time.
+ *
+ * Include after xg_sr_common.h and fake_xen.h.
+ */
+#ifndef PRECOPY_SIM_H
+#define PRECOPY_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "libxl_precopy_policy.h"
+
+#define SIM_MAX_PHASES 8
+#define SIM_MAX_ROUNDS 64     /* FAKE_MAX_ROUNDS */
+#define SIM_MAX_POINTS 8192   /* consultations of one run */
+
+enum sim_dist { SIM_UNIFORM, SIM_ZIPF, SIM_SEQ };
+
+/* One phase of a workload: how it writes pages from start_s on. */
+struct sim_phase {
+    double start_s;
+    enum sim_dist dist;
+    double wss_mib, wss_pct;     /* working set: one of them */
+    double offset_mib;
+    double write_mib_s;          /* page writes per second, in MiB/s, */
+    double write_x_link;         /* or as a multiple of the link */
+    double zipf_s;
+    double drift_mib_s;          /* the working set moves this fast */
+    double jitter_pct;           /* rate varies by +-this every 100 ms */
+    int line;                    /* where it starts in the file */
+};
+
+struct sim_workload {
+    char path[256];
+    char name[64];
+    double guest_mib;
+    double link_mbit;
+    double link_drop_at_s, link_drop_mbit;  /* optional: link drops */
+    double switchover_ms;
+    double cycle_s;              /* phases repeat with this period */
+    unsigned int nr_phases;
+    struct sim_phase phase[SIM_MAX_PHASES];
+};
+
+/*
+ * Parse a workload file.  Returns 0, or -1 with a message naming the file
+ * and line in err.
+ */
+int sim_workload_load(struct sim_workload *wl, const char *path,
+                      char *err, size_t errsz);
+/* Same, from a string (for tests); 'path' is only used in messages. */
+int sim_workload_parse(struct sim_workload *wl, const char *path,
+                       const char *text, char *err, size_t errsz);
+
+enum sim_policy {
+    SIM_P_XEN,          /* libxenguest's default, 5 rounds / 50 pages */
+    SIM_P_QEMU,         /* QEMU: pending <= bandwidth x downtime limit */
+    SIM_P_ENGINE,       /* libxl__precopy_decide() with a downtime target */
+    SIM_P_ENGINE_ABORT, /* the same, with abort_if_busy */
+    SIM_P_STOP_AT,      /* stop at consultation stop_at (oracle replay) */
+    SIM_P_ORACLE,       /* every stop point, see sim_oracle() */
+    SIM_P_NR
+};
+
+const char *sim_policy_name(enum sim_policy p);
+int sim_policy_parse(const char *s);   /* -1 if unknown */
+
+struct sim_config {
+    const struct sim_workload *wl;
+    double guest_mib;            /* 0: the workload's */
+    double link_mbit;            /* 0: the workload's */
+    double switchover_ms;        /* <0: the workload's */
+    uint64_t seed;
+    double sla_ms;
+    enum sim_policy policy;
+    unsigned int batches;        /* precopy_policy_batches; see sim_run() */
+    /* Engine parameters beyond the downtime target (0: not set). */
+    libxl__precopy_params engine;
+    unsigned int stop_at;        /* SIM_P_STOP_AT */
+    /* Harness limit: stop (and flag 'capped') once precopy has sent
+     * cap_factor x guest pages or done cap_rounds rounds. */
+    double cap_factor;
+    unsigned int cap_rounds;
+};
+
+void sim_config_default(struct sim_config *c);
+
+struct sim_point {               /* a consultation of the policy */
+    unsigned int iteration;
+    long dirty_count;
+    unsigned long round_remaining, total_written;
+    double t_s;
+    double pos;                  /* rounds done, fractional mid-round */
+};
+
+struct sim_result {
+    int rc, err;
+    bool aborted, capped;
+    unsigned int rounds;         /* precopy rounds which sent pages */
+    unsigned long guest_pages;
+    unsigned long pages_sent, precopy_pages, stopcopy_pages;
+    double downtime_ms, total_s, stop_pos;
+    unsigned long stale;         /* pfns not up to date at the end */
+    unsigned long dirtied;       /* page writes by the guest */
+    unsigned int consults, stop_consult;
+    unsigned long round_size[SIM_MAX_ROUNDS];
+};
+
+/* One run of the real loop.  Returns 0, or -1 on a harness error. */
+int sim_run(const struct sim_config *c, struct sim_result *r);
+
+/* What the oracle found at one stop point. */
+struct sim_stop {
+    unsigned int consult;
+    double pos;
+    unsigned long pages_sent;
+    double downtime_ms;
+};
+
+struct sim_oracle {
+    struct sim_result trace;     /* the run to the cap */
+    unsigned int nr;
+    struct sim_stop stop[SIM_MAX_POINTS];
+};
+
+/*
+ * Run to the cap, and at every consultation work out what stopping there
+ * would cost: the stop-and-copy phase sends the round's pfns not sent yet
+ * and every pfn dirtied since the last CLEAN, at the bandwidth of the
+ * time.  Returns 0 or -1.
+ */
+int sim_oracle(const struct sim_config *c, struct sim_oracle *o);
+
+/*
+ * Replay the run with a stop at stop point i (SIM_P_STOP_AT, the real
+ * loop to the end) and check the oracle got its cost right.  Returns 0 if
+ * so, -1 if not; the replay's result in r.
+ */
+int sim_oracle_verify(const struct sim_config *c, const struct sim_oracle *o,
+                      unsigned int i, struct sim_result *r);
+
+/* The oracle's choices for an SLA. */
+struct sim_choice {
+    bool feasible;
+    int fewest;                  /* index into stop[]: fewest pages meeting
+                                  * the SLA, -1 if infeasible */
+    int min_dt;                  /* minimum downtime */
+};
+void sim_oracle_choose(const struct sim_oracle *o, double sla_ms,
+                       struct sim_choice *ch);
+
+/* JSON result line (no newline). */
+void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,
+              const struct sim_oracle *o, const struct sim_choice *ch);
+
+#endif
