@@ -18,9 +18,16 @@ XEN_BASE = xen-precopy-base
 # the tests' build output, one folder per tree
 TESTS_O = $(BUILD)/tests/$(notdir $(TREE))
 TESTS = $(MAKE) -C tests XEN_ROOT='$(TREE)' XEN_BASE=$(XEN_BASE) O='$(TESTS_O)'
+# The legacy series (patches/legacy) is checked on a Xen 4.6-4.9 git tree of
+# the user's: 'make check-legacy XEN_SRC=<tree>', or LEGACY_XEN_SRC=<tree>
+# (which 'make check' also uses).
+LEGACY_XEN_SRC ?=
+LEGACY_TREE = env XEN_SRC='$(or $(LEGACY_XEN_SRC),$(XEN_SRC))' BUILD='$(BUILD)' \
+	tools/legacy-tree
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	check-packaging refresh clean distclean sim bench
+	check-packaging check-legacy check-legacy-if-any refresh clean distclean \
+	sim bench
 
 all: deps
 	$(XEN_TREE) all
@@ -33,7 +40,7 @@ help:
 	@echo '  tree       prepare the Xen git tree: base tagged $(XEN_BASE) + patches/series (git am)'
 	@echo '  build      tree, configure (once), build tools/include, tools/libs, tools/xl (-Werror)'
 	@echo '  summary    print tree, mode, base, applied patches and build result'
-	@echo '  check      check-unit, bisect, check-debian, check-packaging (what CI runs)'
+	@echo '  check      check-unit, bisect, check-debian, check-packaging, check-legacy if LEGACY_XEN_SRC is set (what CI runs)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
@@ -41,6 +48,8 @@ help:
 	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
+	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 git tree (XEN_SRC= or LEGACY_XEN_SRC=): apply,'
+	@echo '             build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan (tools/legacy-tree)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
 	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, tests/build)'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
@@ -48,6 +57,7 @@ help:
 	@echo 'Variables:'
 	@echo '  MODE=orig|debian        orig: upstream tarball only (default); debian: with Debian patches'
 	@echo '  XEN_SRC=/path/to/xen    use this Xen tree (copied, never modified) instead of Debian'"'"'s package'
+	@echo '  LEGACY_XEN_SRC=/path    a Xen 4.6-4.9 git tree for check-legacy (and make check)'
 	@echo '  XEN_DEB_VERSION=<ver>   Debian source version (default $(XEN_DEB_VERSION));'
 	@echo '                          list: apt-cache showsrc xen | grep ^Version'
 	@echo '  BUILD=<dir>             build folder (default build/)'
@@ -79,7 +89,8 @@ check:
 	  $(MAKE) --no-print-directory check-unit && \
 	  $(MAKE) --no-print-directory bisect && \
 	  $(MAKE) --no-print-directory check-debian && \
-	  $(MAKE) --no-print-directory check-packaging; \
+	  $(MAKE) --no-print-directory check-packaging && \
+	  $(MAKE) --no-print-directory check-legacy-if-any; \
 	} 2>&1 | tee '$(BUILD)/check.log'; \
 	echo "check: took $$((SECONDS - start)) s"
 	@awk '/^\[  PASSED  \] [0-9]+ test/ { p += $$4 } \
@@ -113,6 +124,15 @@ sim: build
 bench: sim
 	tools/precopy-sim/bench '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
 	  '$(BUILD)/bench' $(SEEDS)
+check-legacy: deps
+	$(LEGACY_TREE) check
+
+check-legacy-if-any:
+ifneq ($(LEGACY_XEN_SRC),)
+	$(MAKE) --no-print-directory check-legacy
+else
+	@echo 'check-legacy: skipped: no legacy tree (LEGACY_XEN_SRC=<Xen 4.6-4.9 git tree>, see README)'
+endif
 
 refresh:
 	$(XEN_TREE) refresh

@@ -172,6 +172,10 @@ void xc__hypercall_buffer_free_pages(xc_interface *xch,
 }
 
 /* ---------- domctls (libxenctrl) ---------- */
+#ifdef FAKE_XEN_LIBXC
+/* The mode changes half of the old xc_shadow_control(), defined below. */
+#define xc_shadow_control fake_shadow_mode
+#endif
 int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop,
                       unsigned int *mb, unsigned int mode)
 {
@@ -246,6 +250,39 @@ long long xc_logdirty_control(xc_interface *xch, uint32_t domid,
     }
     return pages;
 }
+
+#ifdef FAKE_XEN_LIBXC
+#undef xc_shadow_control
+/*
+ * Before Xen 4.16, one xc_shadow_control() did both the mode changes and
+ * CLEAN/PEEK (then split into xc_logdirty_control()).
+ */
+int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop,
+                      xc_hypercall_buffer_t *dirty_bitmap,
+                      unsigned long pages, unsigned long *mb,
+                      uint32_t mode, xc_shadow_op_stats_t *stats)
+{
+    if ( sop == XEN_DOMCTL_SHADOW_OP_CLEAN ||
+         sop == XEN_DOMCTL_SHADOW_OP_PEEK )
+        return xc_logdirty_control(xch, domid, sop, dirty_bitmap, pages,
+                                   mode, stats);
+    return fake_shadow_mode(xch, domid, sop, NULL, mode);
+}
+
+/* Inline in the old write_batch(): the pfn types with no page data. */
+static bool page_type_has_stream_data(uint32_t type)
+{
+    switch ( type )
+    {
+    case XEN_DOMCTL_PFINFO_BROKEN:
+    case XEN_DOMCTL_PFINFO_XALLOC:
+    case XEN_DOMCTL_PFINFO_XTAB:
+        return false;
+    default:
+        return true;
+    }
+}
+#endif
 
 int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom,
                           unsigned int num, xen_pfn_t *arr)
@@ -461,7 +498,9 @@ struct xc_sr_save_ops save_ops_x86_hvm = {
     .pfn_to_gfn = fake_pfn_to_gfn,
     .normalise_page = fake_normalise_page,
     .setup = fake_setup,
+#ifndef FAKE_XEN_LIBXC
     .static_data = fake_ok,
+#endif
     .start_of_stream = fake_ok,
     .start_of_checkpoint = fake_ok,
     .end_of_checkpoint = fake_ok,
@@ -481,7 +520,13 @@ static int fake_suspend(void *data)
     return 1;
 }
 
-static int fake_switch_qemu_logdirty(uint32_t domid, unsigned int enable,
+#ifdef FAKE_XEN_LIBXC
+typedef int fake_domid_t;       /* uint32_t since Xen 4.10 */
+#else
+typedef uint32_t fake_domid_t;
+#endif
+
+static int fake_switch_qemu_logdirty(fake_domid_t domid, unsigned int enable,
                                      void *data)
 {
     return 0;
@@ -498,8 +543,17 @@ int fake_domain_save(struct save_callbacks *cbs, bool live, int *err)
         cbs->switch_qemu_logdirty = fake_switch_qemu_logdirty;
 
     errno = 0;
+#ifndef FAKE_XEN_LIBXC
     rc = xc_domain_save(&xch, -1, fake.domid, live ? XCFLAGS_LIVE : 0, cbs,
                         XC_STREAM_PLAIN, -1);
+#else
+    rc = xc_domain_save(&xch, -1, fake.domid,
+#ifdef FAKE_XEN_SAVE_MAX_ITERS          /* before Xen 4.10's clean-up */
+                        0, 0,
+#endif
+                        live ? XCFLAGS_LIVE : 0, cbs, 1 /* hvm */,
+                        XC_MIG_STREAM_NONE, -1);
+#endif
     if ( err )
         *err = errno;
     return rc;

@@ -16,12 +16,30 @@
  *  - failure injection in log-dirty and stream writes.
  *
  * Include after xg_sr_common.h.
+ *
+ * Built with -DFAKE_XEN_LIBXC (tests/Makefile), it stubs the layout of Xen
+ * 4.6-4.9 (tools/libxc) for the legacy series instead.
  */
 #ifndef FAKE_XEN_H
 #define FAKE_XEN_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#ifdef FAKE_XEN_NO_POLICY
+/*
+ * The tree predates the precopy policy (Xen 4.9 and before, without the
+ * legacy series): the scenario helpers still compile, with the policy's
+ * types declared here, but no save of such a tree ever calls them.
+ */
+struct precopy_stats {
+    unsigned int iteration;
+    long dirty_count;
+};
+#define XGS_POLICY_ABORT            (-1)
+#define XGS_POLICY_CONTINUE_PRECOPY 0
+#define XGS_POLICY_STOP_AND_COPY    1
+#endif
 
 #define FAKE_MAX_ROUNDS 64
 
