@@ -329,8 +329,8 @@ static void test_downtime_target(void **state)
     assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
     assert_true(r.s.predicted_ms > 499 && r.s.predicted_ms < 501);
 
-    /* 500 ms is not within 90% of 500 ms. */
-    converging(&r, 500);
+    /* 500 ms is not within 499 ms. */
+    converging(&r, 499);
     assert_int_equal(before(&r, 1, 50000), CONT);
     /* Round 2: 50000 pages in 0.5 s; 2500 dirtied meanwhile (linear). */
     assert_int_equal(after(&r, 50000, S / 2), CONT);
@@ -343,12 +343,12 @@ static void test_downtime_target(void **state)
 
     /* The switchover cost counts. */
     converging(&r, 500);
-    r.p.switchover_ms = 448;          /* 449.25ms, within 450 */
+    r.p.switchover_ms = 498;          /* 499.25ms, within 500 */
     before(&r, 1, 50000);
     after(&r, 50000, S / 2);
     assert_int_equal(before(&r, 2, 2500), STOP);
     converging(&r, 500);
-    r.p.switchover_ms = 449;
+    r.p.switchover_ms = 499;          /* 500.25ms */
     before(&r, 1, 50000);
     after(&r, 50000, S / 2);
     assert_int_equal(before(&r, 2, 2500), CONT);
@@ -486,9 +486,9 @@ static void test_downtime_first_round(void **state)
     assert_int_equal(during(&r, 4000, S / 10, 4000), STOP);
     assert_true(r.s.predicted_ms > 199 && r.s.predicted_ms < 201);
     assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
-    /* Not within 200ms: no stop. */
+    /* Not within 199ms: no stop. */
     run_init(&r);
-    r.p.downtime_ms = 200;
+    r.p.downtime_ms = 199;
     r.p.guest_pages = 8000;
     before(&r, 0, 8000);
     assert_int_equal(during(&r, 4000, S / 10, 4000), CONT);
