@@ -26,7 +26,8 @@ LEGACY_TREE = env XEN_SRC='$(or $(LEGACY_XEN_SRC),$(XEN_SRC))' BUILD='$(BUILD)' 
 	tools/legacy-tree
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	check-packaging check-legacy check-legacy-if-any refresh clean distclean \
+	check-packaging check-legacy check-legacy-if-any check-man refresh clean \
+	distclean \
 	sim bench
 
 all: deps
@@ -40,10 +41,11 @@ help:
 	@echo '  tree       prepare the Xen git tree: base tagged $(XEN_BASE) + patches/series (git am)'
 	@echo '  build      tree, configure (once), build tools/include, tools/libs, tools/xl (-Werror)'
 	@echo '  summary    print tree, mode, base, applied patches and build result'
-	@echo '  check      check-unit, bisect, check-debian, check-packaging, check-legacy if LEGACY_XEN_SRC is set (what CI runs)'
+	@echo '  check      check-unit, check-man, bisect, check-debian, check-packaging, check-legacy if LEGACY_XEN_SRC is set (what CI runs)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
+	@echo '  check-man     the patched xl man page through podchecker and pod2man, no warning allowed'
 	@echo '  check-debian  check-unit with MODE=debian'
 	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
@@ -87,6 +89,7 @@ check:
 	@mkdir -p '$(BUILD)'
 	@set -o pipefail; start=$$SECONDS; { \
 	  $(MAKE) --no-print-directory check-unit && \
+	  $(MAKE) --no-print-directory check-man && \
 	  $(MAKE) --no-print-directory bisect && \
 	  $(MAKE) --no-print-directory check-debian && \
 	  $(MAKE) --no-print-directory check-packaging && \
@@ -101,6 +104,17 @@ check:
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }
 	$(TESTS) check
+
+# The man page of the patched tree: pod syntax, and pod2man without a
+# warning (the tree's docs target is disabled in our configure).
+check-man: tree
+	@pod=$$(mktemp); trap 'rm -f "$$pod"' EXIT; \
+	sed 's/@[A-Za-z_]*@/x/g' '$(TREE)/docs/man/xl.1.pod.in' > "$$pod"; \
+	podchecker -warnings "$$pod" 2>&1 | grep -v 'pod syntax OK' | \
+	  { ! grep . ; } && \
+	pod2man --stderr --errors=stderr --name=xl --section=1 "$$pod" \
+	  2>&1 >/dev/null | { ! grep . ; } && \
+	echo "check-man: xl.1.pod.in: podchecker and pod2man: no warning"
 
 bisect: build
 	tools/check-bisect '$(TREE)' $(XEN_BASE) tests '$(BUILD)/bisect/$(notdir $(TREE))'
