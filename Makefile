@@ -20,7 +20,7 @@ TESTS_O = $(BUILD)/tests/$(notdir $(TREE))
 TESTS = $(MAKE) -C tests XEN_ROOT='$(TREE)' XEN_BASE=$(XEN_BASE) O='$(TESTS_O)'
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	check-packaging refresh clean distclean
+	check-packaging check-libvirt refresh clean distclean
 
 all: deps
 	$(XEN_TREE) all
@@ -39,8 +39,10 @@ help:
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
 	@echo '  check-debian  check-unit with MODE=debian'
 	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
+	@echo '  check-libvirt  build, then Debian'"'"'s libvirt libxl driver compiled against the patched and the'
+	@echo '             unpatched headers: no new error or warning (tools/check-libvirt; not part of check)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
-	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, tests/build)'
+	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, $$(BUILD)/libvirt-check, tests/build)'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
 	@echo '  help       this list'
 	@echo 'Variables:'
@@ -102,12 +104,18 @@ check-packaging: fetch
 check-debian:
 	$(MAKE) MODE=debian check-unit
 
+# An existing consumer of libxl.h: Debian's libvirt (apt-get source),
+# unmodified, its libxl driver compiled against the tree's headers and the
+# base's.  Not part of 'check': it installs its own packages (meson, ...).
+check-libvirt: build
+	tools/check-libvirt '$(TREE)' $(XEN_BASE) '$(BUILD)/libvirt-check/$(notdir $(TREE))' '$(BUILD)/dl/libvirt'
+
 refresh:
 	$(XEN_TREE) refresh
 
 clean:
 	if [ -f tests/Makefile ]; then $(MAKE) -C tests clean XEN_ROOT='$(TREE)'; fi
-	rm -rf '$(BUILD)/tests' '$(BUILD)/bisect'
+	rm -rf '$(BUILD)/tests' '$(BUILD)/bisect' '$(BUILD)/libvirt-check'
 
 distclean: clean
 	if [ -d '$(BUILD)' ]; then find '$(BUILD)' -mindepth 1 -maxdepth 1 ! -name dl -exec rm -rf {} +; fi
