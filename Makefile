@@ -26,9 +26,8 @@ LEGACY_TREE = env XEN_SRC='$(or $(LEGACY_XEN_SRC),$(XEN_SRC))' BUILD='$(BUILD)' 
 	tools/legacy-tree
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	check-packaging check-legacy check-legacy-if-any check-man refresh clean \
-	distclean \
-	sim bench
+	check-packaging check-legacy check-legacy-if-any check-man check-libvirt \
+	refresh clean distclean sim bench
 
 all: deps
 	$(XEN_TREE) all
@@ -52,8 +51,10 @@ help:
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
 	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 git tree (XEN_SRC= or LEGACY_XEN_SRC=): apply,'
 	@echo '             build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan (tools/legacy-tree)'
+	@echo '  check-libvirt  build, then Debian'"'"'s libvirt libxl driver compiled against the patched and the'
+	@echo '             unpatched headers: no new error or warning (tools/check-libvirt; not part of check)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
-	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, tests/build)'
+	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, $$(BUILD)/libvirt-check, tests/build)'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
 	@echo '  help       this list'
 	@echo 'Variables:'
@@ -148,12 +149,19 @@ else
 	@echo 'check-legacy: skipped: no legacy tree (LEGACY_XEN_SRC=<Xen 4.6-4.9 git tree>, see README)'
 endif
 
+# An existing consumer of libxl.h: Debian's libvirt (apt-get source),
+# unmodified, its libxl driver compiled against the tree's headers and the
+# base's.  Not part of 'check': it installs its own packages (meson, ...).
+check-libvirt: build
+	tools/check-libvirt '$(TREE)' $(XEN_BASE) '$(BUILD)/libvirt-check/$(notdir $(TREE))' '$(BUILD)/dl/libvirt'
+
 refresh:
 	$(XEN_TREE) refresh
 
 clean:
 	if [ -f tests/Makefile ]; then $(MAKE) -C tests clean XEN_ROOT='$(TREE)'; fi
-	rm -rf '$(BUILD)/tests' '$(BUILD)/bisect' '$(BUILD)/sim' '$(BUILD)/bench'
+	rm -rf '$(BUILD)/tests' '$(BUILD)/bisect' '$(BUILD)/sim' '$(BUILD)/bench' \
+	  '$(BUILD)/libvirt-check'
 
 distclean: clean
 	if [ -d '$(BUILD)' ]; then find '$(BUILD)' -mindepth 1 -maxdepth 1 ! -name dl -exec rm -rf {} +; fi
