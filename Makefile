@@ -20,7 +20,7 @@ TESTS_O = $(BUILD)/tests/$(notdir $(TREE))
 TESTS = $(MAKE) -C tests XEN_ROOT='$(TREE)' XEN_BASE=$(XEN_BASE) O='$(TESTS_O)'
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	check-packaging refresh clean distclean
+	check-packaging refresh clean distclean e2e e2e-images
 
 all: deps
 	$(XEN_TREE) all
@@ -39,6 +39,9 @@ help:
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
 	@echo '  check-debian  check-unit with MODE=debian'
 	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
+	@echo '  e2e        build, then boot Xen + dom0 under QEMU (TCG) with the patched tools and run the'
+	@echo '             migration scenarios of tests/e2e (E2E_ONLY="a b" picks some); cache: $$(BUILD)/e2e'
+	@echo '  e2e-images build what e2e boots (hypervisor with shadow paging, dom0 and guest images)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
 	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, tests/build)'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
@@ -104,6 +107,18 @@ check-debian:
 
 refresh:
 	$(XEN_TREE) refresh
+
+# The end-to-end test: real migrations of a PVH and a PV guest under QEMU,
+# with the tree's patched tools (tests/e2e/README.md).
+E2E_DIR = $(BUILD)/e2e
+E2E_ONLY ?=
+e2e-images: build
+	tools/install-deps e2e
+	tests/e2e/build '$(TREE)' '$(E2E_DIR)'
+
+e2e: e2e-images
+	@start=$$SECONDS; tests/e2e/run '$(E2E_DIR)' $(E2E_ONLY); rc=$$?; \
+	echo "e2e: VM part took $$((SECONDS - start)) s"; exit $$rc
 
 clean:
 	if [ -f tests/Makefile ]; then $(MAKE) -C tests clean XEN_ROOT='$(TREE)'; fi
