@@ -52,6 +52,7 @@ help:
 	@echo '  XEN_DEB_VERSION=<ver>   Debian source version (default $(XEN_DEB_VERSION));'
 	@echo '                          list: apt-cache showsrc xen | grep ^Version'
 	@echo '  BUILD=<dir>             build folder (default build/)'
+	@echo '  E2E_ONLY="a b"          make e2e: run only these scenarios (tests/e2e/scenarios.sh)'
 	@echo '  FORCE=1                 let tree/build discard unsaved commits/changes in the tree'
 	@echo '  REBUILD=1               run Xen'"'"'s make even when nothing changed since the last build'
 	@echo 'Tree now: $(TREE)'

@@ -11,6 +11,12 @@ RATE_IDLE=0
 RATE_MODERATE=1000
 RATE_BUSY=-1
 
+# Known failures (see run_scenarios in lib.sh), with what is missing:
+# nothing turns log-dirty off when libxl-save-helper dies: libxenguest would
+# on its own error paths, but a killed helper runs none, and libxl does not
+# do it for the helper.  Drop this line when libxl does.
+XFAIL_pvh_kill_save_helper="log-dirty is still on after the failed migration"
+
 SCENARIOS="
 selftest
 pvh_migrate
@@ -148,8 +154,9 @@ sc_pvh_kill_save_helper() {
     guest_errors || return 1
     st=$(logdirty_state $d0)
     R_NOTE="killed in round ${round:-?}; log-dirty after: $st"
-    [ "$st" = off ] || { fail "log-dirty is still on for domain $d0 after the failed migration"; return 1; }
     migrate || { fail "the next migration failed"; return 1; }
     guest_verify || return 1
-    guest_errors
+    guest_errors || return 1
+    # last, so that a known failure here does not hide the checks above
+    [ "$st" = off ] || { fail "log-dirty is still on after the failed migration"; return 1; }
 }
