@@ -166,14 +166,16 @@ save_stats() {
 }
 
 # debug-key q: "paging assistance: ... log_dirty ..." for DOMID?  Prints
-# on, off (paging assistance without log_dirty, or none at all).
+# on, off (paging assistance without log_dirty, or none at all).  The dump
+# has a domain line ("hap refcounts log_dirty translate external") and one
+# per vcpu ("hap, 4 levels" / "shadowed 4-on-4"); only the first counts.
 logdirty_state() {
     xl dmesg -c > /dev/null 2>&1
     xl debug-keys q > /dev/null 2>&1
     sleep 1
     xl dmesg 2>/dev/null | awk -v d="$1" '
         /General information for domain/ { cur = ($0 ~ ("domain " d ":")) }
-        cur && /paging assistance:/ { st = ($0 ~ /log_dirty/) ? "on" : "off" }
+        cur && /paging assistance:/ && !/levels|shadowed/ { st = ($0 ~ /log_dirty/) ? "on" : "off" }
         END { print (st == "" ? "off" : st) }'
 }
 
