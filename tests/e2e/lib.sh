@@ -195,6 +195,16 @@ save_helper_pid() {
 # several times under TCG.)
 RECV="xl migrate-receive"
 
+# guest_crashed DOMID: say so when the guest itself died (Xen saw a triple
+# fault, or its kernel panicked), which makes a save fail from the outside
+guest_crashed() {
+    if xl dmesg 2>/dev/null | grep -q "d$1v[0-9]* Triple fault" || \
+       glog | grep -a -q 'Kernel panic'; then
+        fail "the guest crashed while running at the source (domain $1: triple fault or kernel panic)"
+    fi
+    return 0
+}
+
 # migrate [XL OPTIONS]: localhost migration of the guest, receiver $RECV
 # (no ssh).  Output in $E2E_TMP/migrate.log.
 migrate() {
@@ -212,6 +222,7 @@ migrate() {
     new=$(domid_of $GUEST)
     if [ $rc -ne 0 ]; then
         sed 's/^/E2E-LOG xl: /' $E2E_TMP/migrate.log | tail -n 25
+        guest_crashed $old
         fail "xl migrate exited with $rc"; return 1
     fi
     [ -n "$new" ] && [ "$new" != "$old" ] || { fail "after migrate: domain id $old -> '$new'"; return 1; }
@@ -239,7 +250,7 @@ run_scenarios() {
         eval "xf=\${XFAIL_$name:-}"
         if [ -n "$xf" ]; then
             if [ $res = FAIL ] && [ "$FAIL_WHY" = "$xf" ]; then
-                res=XFAIL FAIL_WHY="known failure: $xf"
+                res=XFAIL FAIL_WHY="known failure: $xf${R_NOTE:+ ($R_NOTE)}"
             elif [ $res = PASS ]; then
                 res=XPASS R_NOTE="passes now: drop XFAIL_$name${R_NOTE:+; $R_NOTE}"
             fi
