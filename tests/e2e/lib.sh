@@ -116,6 +116,7 @@ memory = 128
 vcpus = 1
 on_crash = "preserve"
 EOF
+    [ "$type" = pvh ] && [ -n "$E2E_PVH_HAP" ] && echo "hap = $E2E_PVH_HAP" >> $GUEST_CFG
     log "creating a $type guest (rate $rate)"
     xl create $GUEST_CFG > $E2E_TMP/create.log 2>&1 || {
         sed 's/^/E2E-LOG xl: /' $E2E_TMP/create.log | tail -n 20
