@@ -27,7 +27,7 @@ LEGACY_TREE = env XEN_SRC='$(or $(LEGACY_XEN_SRC),$(XEN_SRC))' BUILD='$(BUILD)' 
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
 	check-packaging check-legacy check-legacy-if-any check-man check-libvirt \
-	refresh clean distclean sim bench
+	refresh clean distclean sim bench e2e e2e-images
 
 all: deps
 	$(XEN_TREE) all
@@ -53,6 +53,9 @@ help:
 	@echo '             build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan (tools/legacy-tree)'
 	@echo '  check-libvirt  build, then Debian'"'"'s libvirt libxl driver compiled against the patched and the'
 	@echo '             unpatched headers: no new error or warning (tools/check-libvirt; not part of check)'
+	@echo '  e2e        build, then boot Xen + dom0 under QEMU (TCG) with the patched tools and run the'
+	@echo '             migration scenarios of tests/e2e (E2E_ONLY="a b" picks some); cache: $$(BUILD)/e2e'
+	@echo '  e2e-images build what e2e boots (hypervisor with shadow paging, dom0 and guest images)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
 	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, $$(BUILD)/libvirt-check, tests/build)'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
@@ -64,6 +67,7 @@ help:
 	@echo '  XEN_DEB_VERSION=<ver>   Debian source version (default $(XEN_DEB_VERSION));'
 	@echo '                          list: apt-cache showsrc xen | grep ^Version'
 	@echo '  BUILD=<dir>             build folder (default build/)'
+	@echo '  E2E_ONLY="a b"          make e2e: run only these scenarios (tests/e2e/scenarios.sh)'
 	@echo '  FORCE=1                 let tree/build discard unsaved commits/changes in the tree'
 	@echo '  REBUILD=1               run Xen'"'"'s make even when nothing changed since the last build'
 	@echo 'Tree now: $(TREE)'
@@ -157,6 +161,17 @@ check-libvirt: build
 
 refresh:
 	$(XEN_TREE) refresh
+
+# The end-to-end test: real migrations of a PVH and a PV guest under QEMU,
+# with the tree's patched tools (tests/e2e/README.md).
+E2E_DIR = $(BUILD)/e2e
+E2E_ONLY ?=
+e2e-images: build
+	tools/install-deps e2e
+	tests/e2e/build '$(TREE)' '$(E2E_DIR)'
+
+e2e: e2e-images
+	tests/e2e/run '$(E2E_DIR)' $(E2E_ONLY)
 
 clean:
 	if [ -f tests/Makefile ]; then $(MAKE) -C tests clean XEN_ROOT='$(TREE)'; fi

@@ -1,0 +1,268 @@
+# lib.sh: helpers for the e2e scenarios; sourced by dom0's /init (busybox sh).
+#
+# A scenario is a shell function sc_NAME that returns 0 on success.  It may
+# set R_ROUNDS, R_PAGES, R_DOWNTIME (ms) and R_NOTE for the summary; fail
+# "why" records why it failed.  XFAIL_NAME="why" marks a known failure: the
+# result is XFAIL when "why" is the scenario's only failure, FAIL when it
+# fails otherwise, XPASS when it passes.  The guest is driven through its console:
+# guest_cmd writes a line to the pty xenconsoled gives the guest; memtest
+# answers with "E2E ..." lines, which xenconsoled logs to
+# /var/log/xen/guest-*.log.
+
+GUEST=e2eguest
+GUEST_CFG=/tmp/guest.cfg
+LOGS=/var/log/xen
+E2E_TMP=/tmp/e2e
+mkdir -p $E2E_TMP
+SHIM=/usr/local/lib/e2e-progress-shim.so
+# pages memtest rewrites and checks (16 MiB of the guest's 128)
+E2E_PAGES=4096
+TAGN=0
+
+log() { echo "E2E-LOG [$(uptime_s)] $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# centiseconds since boot
+now_cs() { local u; u=$(cut -d' ' -f1 /proc/uptime); echo "${u%.*}${u#*.}"; }
+
+fail() {
+    FAIL_WHY="${FAIL_WHY:+$FAIL_WHY; }$*"
+    log "FAIL: $*"
+    return 1
+}
+
+glog() { cat $LOGS/guest-*.log 2>/dev/null; }
+
+# new_tag: a fresh tag in $TAG (not in a subshell: the counter must stick)
+new_tag() { TAGN=$((TAGN + 1)); TAG="${CUR_SC:-x}-$TAGN"; }
+
+# wait_glog PATTERN SECONDS: wait for a guest console line matching PATTERN
+wait_glog() {
+    local i=0 n=$(($2 * 4))
+    while [ $i -lt $n ]; do
+        glog | grep -q -- "$1" && return 0
+        sleep 0.25
+        i=$((i + 1))
+    done
+    return 1
+}
+
+domid_of() { xl domid "$1" 2>/dev/null; }
+
+# guest_cmd LINE: send LINE to the guest's console
+guest_cmd() {
+    local d tty
+    d=$(domid_of $GUEST) || { fail "no domain $GUEST"; return 1; }
+    tty=$(xenstore-read /local/domain/$d/console/tty 2>/dev/null)
+    [ -n "$tty" ] && [ -c "$tty" ] || { fail "domain $d has no console tty ($tty)"; return 1; }
+    printf '%s\n' "$1" > "$tty"
+}
+
+# guest_verify [TIMEOUT]: full check of the guest's memory.  Sets
+# V_LINE (memtest's answer) and V_GAP (its maxgap_ms).  0 when result=OK.
+guest_verify() {
+    local tag to=${1:-90} i=0
+    new_tag; tag=$TAG
+    V_LINE= V_GAP=
+    guest_cmd "v $tag" || return 1
+    while [ $i -lt $((to * 4)) ]; do
+        V_LINE=$(glog | grep -a "E2E verify tag=$tag " | head -n 1)
+        [ -n "$V_LINE" ] && break
+        # the console may have dropped the line: ask again now and then
+        [ $((i % 40)) -eq 39 ] && guest_cmd "v $tag"
+        sleep 0.25
+        i=$((i + 1))
+    done
+    [ -n "$V_LINE" ] || { fail "no answer from the guest to verify $tag in ${to}s"; return 1; }
+    log "guest: $V_LINE"
+    V_GAP=$(echo "$V_LINE" | sed -n 's/.* maxgap_ms=\([0-9]*\).*/\1/p')
+    case $V_LINE in
+        *" result=OK "*) return 0 ;;
+        *) fail "guest memory check failed: $V_LINE"; return 1 ;;
+    esac
+}
+
+# guest_rate RATE: pages per second the guest rewrites (-1: as fast as it can)
+guest_rate() {
+    local tag
+    new_tag; tag=$TAG
+    guest_cmd "r $tag $1" || return 1
+    wait_glog "E2E rate tag=$tag " 30 || { fail "guest did not take rate $1"; return 1; }
+}
+
+# guest_errors: fails if memtest printed an error line (its continuous
+# check, or a verify) since the scenario began
+errors_now() { glog | grep -a -c '^E2E ERROR'; }
+guest_errors() {
+    local n
+    n=$(errors_now)
+    if [ "$n" -gt "${ERR_BASE:-0}" ]; then
+        glog | grep -a '^E2E ERROR' | tail -n $((n - ERR_BASE)) | head -n 5 | sed 's/^/E2E-LOG guest: /'
+        fail "the guest reported $((n - ERR_BASE)) memory error(s)"
+        return 1
+    fi
+    return 0
+}
+
+# guest_create TYPE RATE: a 128 MiB guest of TYPE (pvh|pv) running memtest
+guest_create() {
+    local type=$1 rate=$2
+    cat > $GUEST_CFG <<EOF
+name = "$GUEST"
+type = "$type"
+kernel = "/root/vmlinuz"
+ramdisk = "/root/guest.cpio.gz"
+extra = "console=hvc0 rdinit=/init quiet e2e_pages=$E2E_PAGES e2e_rate=$rate"
+memory = 128
+vcpus = 1
+on_crash = "preserve"
+EOF
+    [ "$type" = pvh ] && [ -n "$E2E_PVH_HAP" ] && echo "hap = $E2E_PVH_HAP" >> $GUEST_CFG
+    log "creating a $type guest (rate $rate)"
+    xl create $GUEST_CFG > $E2E_TMP/create.log 2>&1 || {
+        sed 's/^/E2E-LOG xl: /' $E2E_TMP/create.log | tail -n 20
+        fail "xl create ($type) failed"; return 1; }
+    wait_glog '^E2E ready' 180 || {
+        glog | tail -n 20 | sed 's/^/E2E-LOG guest: /'
+        fail "the $type guest did not start memtest in 180 s"; return 1; }
+    GUEST_TYPE=$type
+    log "guest $type up as domain $(domid_of $GUEST)"
+}
+
+# guest_ensure TYPE: a healthy guest of TYPE (reuse it, or make a new one)
+guest_ensure() {
+    if [ "$GUEST_TYPE" = "$1" ] && domid_of $GUEST >/dev/null; then
+        local FAIL_WHY=
+        guest_rate 0 && guest_verify 60 && guest_errors && return 0
+        log "the $1 guest is not healthy: making a new one"
+    fi
+    guest_destroy
+    guest_create "$1" 0
+}
+
+guest_destroy() {
+    local d
+    for d in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $1 }'); do
+        xl destroy "$d" >/dev/null 2>&1
+    done
+    GUEST_TYPE=
+}
+
+# save_stats LOG MEM_MIB: rounds and pages of the last save, from
+# libxenguest's progress lines ("Frames iteration N: X/Y  P%" for a live
+# save, the sender's lines through the shim; "Frames: X/Y" for a non-live
+# one), the final stop-and-copy round included.  Y of the first round (and
+# of a non-live save) counts every pfn up to the highest, holes too; the
+# pages it sends are the guest's populated ones, so pages = the domain's
+# memory (MEM_MIB, from xl list before the save) + the Y of the later rounds.
+save_stats() {
+    local mem=$2
+    R_ROUNDS=$(tr '\r' '\n' < "$1" | sed -n -e 's/.*Frames iteration \([0-9]*\).*/\1/p' \
+        -e 's/.*Frames: [0-9]*\/.*/nonlive/p' | sort -u | wc -l)
+    R_PAGES=$(tr '\r' '\n' < "$1" | awk -v first=$((${mem:-0} * 256)) '
+        /Frames iteration [0-9]+:/ {
+            match($0, /Frames iteration [0-9]+/); it = substr($0, RSTART + 17, RLENGTH - 17)
+            if (it != 0 && match($0, /\/[0-9]+/)) tot[it] = substr($0, RSTART + 1, RLENGTH - 1)
+        }
+        END { s = first; for (i in tot) s += tot[i]; print s }')
+}
+
+# debug-key q: "paging assistance: ... log_dirty ..." for DOMID?  Prints
+# on, off (paging assistance without log_dirty, or none at all).  The dump
+# has a domain line ("hap refcounts log_dirty translate external") and one
+# per vcpu ("hap, 4 levels" / "shadowed 4-on-4"); only the first counts.
+logdirty_state() {
+    xl dmesg -c > /dev/null 2>&1
+    xl debug-keys q > /dev/null 2>&1
+    sleep 1
+    xl dmesg 2>/dev/null | awk -v d="$1" '
+        /General information for domain/ { cur = ($0 ~ ("domain " d ":")) }
+        cur && /paging assistance:/ && !/levels|shadowed/ { st = ($0 ~ /log_dirty/) ? "on" : "off" }
+        END { print (st == "" ? "off" : st) }'
+}
+
+# pid of the running libxl-save-helper with --save-domain (the sender)
+save_helper_pid() {
+    local p
+    for p in /proc/[0-9]*; do
+        tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'libxl-save-helper --save-domain' \
+            && { echo ${p#/proc/}; return 0; }
+    done
+    return 1
+}
+
+# The receiving side of a localhost migration: with -s '' xl runs the
+# "host" argument with sh -c and talks to it over its stdin/stdout.  (Any
+# extra stage in that pipe, e.g. to count bytes, slows the migration down
+# several times under TCG.)
+RECV="xl migrate-receive"
+
+# guest_crashed DOMID: say so when the guest itself died (Xen saw a triple
+# fault, or its kernel panicked), which makes a save fail from the outside
+guest_crashed() {
+    if xl dmesg 2>/dev/null | grep -q "d$1v[0-9]* Triple fault" || \
+       glog | grep -a -q 'Kernel panic'; then
+        fail "the guest crashed while running at the source (domain $1: triple fault or kernel panic)"
+    fi
+    return 0
+}
+
+# migrate [XL OPTIONS]: localhost migration of the guest, receiver $RECV
+# (no ssh).  Output in $E2E_TMP/migrate.log.
+migrate() {
+    local old new rc t0 t1 mem
+    old=$(domid_of $GUEST)
+    mem=$(xl list $old 2>/dev/null | awk 'NR == 2 { print $3 }')
+    t0=$(now_cs)
+    LD_PRELOAD=$SHIM xl migrate "$@" -s '' $GUEST "$RECV" > $E2E_TMP/migrate.log 2>&1
+    rc=$?
+    t1=$(now_cs)
+    # each round's size and time, as libxenguest reports them at 100%
+    tr '\r' '\n' < $E2E_TMP/migrate.log | grep -a -E 'Frames iteration [0-9]+: [0-9]+/[0-9]+ +100%|suspended' \
+        | sed 's/^/E2E-LOG xl: /' 
+    save_stats $E2E_TMP/migrate.log $mem
+    new=$(domid_of $GUEST)
+    if [ $rc -ne 0 ]; then
+        sed 's/^/E2E-LOG xl: /' $E2E_TMP/migrate.log | tail -n 25
+        guest_crashed $old
+        fail "xl migrate exited with $rc"; return 1
+    fi
+    [ -n "$new" ] && [ "$new" != "$old" ] || { fail "after migrate: domain id $old -> '$new'"; return 1; }
+    xl list | grep -q -- '--incoming' && { fail "a --incoming domain is left"; return 1; }
+    log "migrated: domain $old -> $new, $R_ROUNDS rounds, $R_PAGES pages, $(((t1 - t0) / 100)) s"
+    return 0
+}
+
+# run_scenarios [NAME...]: each scenario of the table (or the named ones)
+run_scenarios() {
+    local name want t0 t1 res line xf
+    for name in $SCENARIOS; do
+        if [ $# -gt 0 ]; then
+            want=0
+            for line in "$@"; do [ "$line" = "$name" ] && want=1; done
+            [ $want = 1 ] || continue
+        fi
+        CUR_SC=$name R_ROUNDS=- R_PAGES=- R_DOWNTIME=- R_NOTE= FAIL_WHY=
+        ERR_BASE=$(errors_now)
+        echo "E2E-BEGIN $name"
+        t0=$(now_cs)
+        if sc_$name; then res=PASS; else res=FAIL; fi
+        t1=$(now_cs)
+        # a known failure: the scenario's one failure is the known one
+        eval "xf=\${XFAIL_$name:-}"
+        if [ -n "$xf" ]; then
+            if [ $res = FAIL ] && [ "$FAIL_WHY" = "$xf" ]; then
+                res=XFAIL FAIL_WHY="known failure: $xf${R_NOTE:+ ($R_NOTE)}"
+            elif [ $res = PASS ]; then
+                res=XPASS R_NOTE="passes now: drop XFAIL_$name${R_NOTE:+; $R_NOTE}"
+            fi
+        fi
+        [ $res = FAIL ] && {
+            echo "E2E-LOG ---- guest console (last lines)"
+            glog | tail -n 15 | sed 's/^/E2E-LOG guest: /'
+            echo "E2E-LOG ---- xen (last lines)"
+            xl dmesg 2>/dev/null | tail -n 15 | sed 's/^/E2E-LOG xen: /'
+        }
+        echo "E2E-RESULT|$name|$res|$(((t1 - t0) / 100))|$R_ROUNDS|$R_PAGES|$R_DOWNTIME|${FAIL_WHY:-$R_NOTE}"
+    done
+    guest_destroy
+}
