@@ -11,16 +11,27 @@ RATE_IDLE=0
 RATE_MODERATE=1000
 RATE_BUSY=-1
 
-# Known failures (see run_scenarios in lib.sh), with what is missing:
-# nothing turns log-dirty off when libxl-save-helper dies: libxenguest would
-# on its own error paths, but a killed helper runs none, and libxl does not
-# do it for the helper.  Drop this line when libxl does.
-XFAIL_pvh_kill_save_helper="log-dirty is still on after the failed migration"
+# Known failures (see run_scenarios in lib.sh), with what is missing: none.
+# (pvh_kill_save_helper was one until patch 8 of the series made libxl turn
+# log-dirty off when libxl-save-helper dies.)
 
 SCENARIOS="
 selftest
+xl_help
 pvh_migrate
 pvh_save_restore
+pvh_bad_input
+ctl_errors
+pvh_opt_max_rounds
+pvh_opt_dirty_target
+pvh_opt_max_factor
+pvh_opt_downtime
+pvh_opt_timeout_switchover
+pvh_opt_timeout_abort
+pvh_abort_if_busy
+pvh_ctl_abort
+pvh_ctl_switchover
+pvh_ctl_downtime
 pvh_migrate_busy_x10
 pvh_kill_save_helper
 pv_migrate
@@ -159,4 +170,162 @@ sc_pvh_kill_save_helper() {
     guest_errors || return 1
     # last, so that a known failure here does not hide the checks above
     [ "$st" = off ] || { fail "log-dirty is still on after the failed migration"; return 1; }
+}
+
+# --- the precopy policy through xl (patches 9-10 of the series) ---------
+
+# the per-round lines xl printed in the last migrate
+rounds_log() { grep -a '^migration sender: round ' $E2E_TMP/migrate.log; }
+last_round() { rounds_log | tail -n 1; }
+
+# expect_reason TEXT: the last round line ends with TEXT
+expect_reason() {
+    local l
+    l=$(last_round)
+    rounds_log | sed 's/^/E2E-LOG xl: /'
+    case $l in
+        *"$1") R_NOTE="last: ${l#migration sender: }" ;;
+        *) fail "the last round line is not '...$1': '$l'"; return 1 ;;
+    esac
+}
+
+# migrate_aborted ARGS...: xl migrate ARGS on the running guest must fail
+# saying it was aborted as requested, and leave the guest running here
+# with its memory intact.
+migrate_aborted() {
+    local d0 rc
+    d0=$(domid_of $GUEST)
+    LD_PRELOAD=$SHIM xl migrate "$@" -s '' $GUEST "$RECV" > $E2E_TMP/migrate.log 2>&1
+    rc=$?
+    check_aborted $d0 $rc
+}
+
+check_aborted() {
+    local d0=$1 rc=$2 state
+    grep -a -v 'Frames iteration' $E2E_TMP/migrate.log | tail -n 8 | sed 's/^/E2E-LOG xl: /'
+    [ $rc -ne 0 ] || { fail "xl migrate succeeded"; return 1; }
+    grep -q 'Migration aborted as requested; the domain is still running here' \
+        $E2E_TMP/migrate.log || { fail "xl did not say the migration was aborted as requested"; return 1; }
+    sleep 2
+    [ "$(domid_of $GUEST)" = "$d0" ] || { fail "the guest is not domain $d0 any more"; return 1; }
+    xl list | grep -q -- '--incoming' && { fail "a --incoming domain is left"; return 1; }
+    state=$(xl list $GUEST | awk 'NR == 2 { print $5 }')
+    case $state in
+        *p*|*s*|*c*|*d*) fail "the guest is in state $state, not running"; return 1 ;;
+    esac
+    [ "$(logdirty_state $d0)" = off ] || { fail "log-dirty is still on"; return 1; }
+    guest_verify && guest_errors
+}
+
+# xl help: the options are documented (and the text goes to the log)
+sc_xl_help() {
+    xl help migrate > $E2E_TMP/help.txt 2>&1
+    sed 's/^/E2E-LOG help: /' $E2E_TMP/help.txt
+    grep -q -- '--downtime <ms>' $E2E_TMP/help.txt &&
+        grep -q -- '--abort-if-busy' $E2E_TMP/help.txt &&
+        xl help 2>&1 | grep -q '^ migrate-ctl' ||
+        { fail "xl help lacks the precopy options or migrate-ctl"; return 1; }
+    R_NOTE="options and migrate-ctl listed"
+}
+
+# bad input is refused with one line, before anything starts
+sc_pvh_bad_input() {
+    local d0 a n=0
+    guest_ensure pvh && guest_rate $RATE_MODERATE || return 1
+    d0=$(domid_of $GUEST)
+    for a in "--downtime 0" "--max-rounds -1" "--max-factor abc" \
+             "--timeout-action abort" "--max-rounds 5 --max_iters 6" \
+             "--dirty-target 99999999999999999999"; do
+        # shellcheck disable=SC2086
+        xl migrate $a -s '' $GUEST "$RECV" > $E2E_TMP/bad.log 2>&1 &&
+            { fail "accepted: $a"; return 1; }
+        log "refused '$a': $(head -n 1 $E2E_TMP/bad.log)"
+        [ "$(wc -l < $E2E_TMP/bad.log)" -eq 1 ] ||
+            { fail "'$a': not one line: $(tr '\n' '|' < $E2E_TMP/bad.log)"; return 1; }
+        save_helper_pid > /dev/null && { fail "'$a': a save helper started"; return 1; }
+        n=$((n + 1))
+    done
+    [ "$(domid_of $GUEST)" = "$d0" ] || { fail "the guest moved"; return 1; }
+    xl list | grep -q -- '--incoming' && { fail "a --incoming domain appeared"; return 1; }
+    guest_verify && guest_errors && R_NOTE="$n bad inputs refused, guest untouched"
+}
+
+opt_migrate() {   # RATE REASON ARGS...
+    local rate=$1 reason=$2
+    shift 2
+    guest_ensure pvh && guest_rate $rate || return 1
+    sleep 1
+    migrate "$@" || return 1
+    guest_verify || return 1
+    R_DOWNTIME=$V_GAP
+    expect_reason "$reason" && guest_errors
+}
+sc_pvh_opt_max_rounds()   { opt_migrate $RATE_BUSY "(round limit)" --max-rounds 2; }
+sc_pvh_opt_dirty_target() { opt_migrate $RATE_BUSY "(dirty target reached)" --dirty-target 1000000; }
+sc_pvh_opt_max_factor()   { opt_migrate $RATE_BUSY "(data limit)" --max-factor 1.2 --max-rounds 1000; }
+sc_pvh_opt_downtime()     { opt_migrate $RATE_BUSY "(downtime target reached)" --downtime 60000; }
+sc_pvh_opt_timeout_switchover() {
+    opt_migrate $RATE_BUSY "(timeout)" --timeout 2 --timeout-action switchover --max-rounds 100000
+}
+
+sc_pvh_opt_timeout_abort() {
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    sleep 1
+    migrate_aborted --timeout 2 --max-rounds 100000 || return 1
+    R_NOTE="aborted at the timeout, guest kept"
+}
+
+# abort-if-busy on a guest that can't converge, then a normal migration
+sc_pvh_abort_if_busy() {
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    sleep 1
+    migrate_aborted --max-rounds 2 --abort-if-busy || return 1
+    guest_rate $RATE_BUSY && migrate || { fail "the next normal migration failed"; return 1; }
+    guest_verify && guest_errors && R_NOTE="aborted, guest kept; next migration OK"
+}
+
+# migrate-ctl from a second process while xl migrate runs
+ctl_migrate() {   # COMMAND ARGS...: start a never-ending migration, then ctl
+    local cmd=$1 i=0
+    shift
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    sleep 1
+    CTL_D0=$(domid_of $GUEST)
+    LD_PRELOAD=$SHIM xl migrate --max-rounds 100000 "$@" -s '' $GUEST "$RECV" \
+        > $E2E_TMP/migrate.log 2>&1 &
+    CTL_PID=$!
+    while [ $i -lt 600 ] && [ "$(rounds_log | wc -l)" -lt 2 ]; do
+        sleep 0.25; i=$((i + 1))
+    done
+    [ "$(rounds_log | wc -l)" -ge 2 ] || { fail "no 2 rounds printed"; kill $CTL_PID; wait $CTL_PID; return 1; }
+    log "migrate-ctl $GUEST $cmd"
+    xl migrate-ctl $GUEST $cmd > $E2E_TMP/ctl.log 2>&1 ||
+        { fail "xl migrate-ctl $cmd: $(cat $E2E_TMP/ctl.log)"; kill $CTL_PID; wait $CTL_PID; return 1; }
+    wait $CTL_PID
+    CTL_RC=$?
+}
+sc_pvh_ctl_abort() {
+    ctl_migrate abort || return 1
+    check_aborted $CTL_D0 $CTL_RC || return 1
+    expect_reason "abort (requested)"
+}
+ctl_completes() {
+    [ $CTL_RC -eq 0 ] || { tail -n 20 $E2E_TMP/migrate.log | sed 's/^/E2E-LOG xl: /'; fail "xl migrate exited with $CTL_RC"; return 1; }
+    [ "$(domid_of $GUEST)" != "$CTL_D0" ] || { fail "the guest did not move"; return 1; }
+    guest_verify || return 1
+    R_DOWNTIME=$V_GAP
+    expect_reason "$1" && guest_errors
+}
+sc_pvh_ctl_switchover() { ctl_migrate switchover && ctl_completes "(requested)"; }
+sc_pvh_ctl_downtime()   { ctl_migrate "downtime 60000" && ctl_completes "(downtime target reached)"; }
+
+# migrate-ctl's errors: no such domain, no migration
+sc_ctl_errors() {
+    guest_ensure pvh || return 1
+    xl migrate-ctl nosuchguest abort > $E2E_TMP/ctl.log 2>&1 && { fail "accepted an unknown domain"; return 1; }
+    log "unknown domain: $(head -n 1 $E2E_TMP/ctl.log)"
+    xl migrate-ctl $GUEST abort > $E2E_TMP/ctl.log 2>&1 && { fail "accepted a domain not being migrated"; return 1; }
+    log "not migrating: $(tail -n 1 $E2E_TMP/ctl.log)"
+    grep -q 'is not being migrated' $E2E_TMP/ctl.log || { fail "no clear error: $(cat $E2E_TMP/ctl.log)"; return 1; }
+    guest_verify && R_NOTE="both refused with a message"
 }
