@@ -199,20 +199,6 @@ int ipc_xc_domain_save(xc_interface *xch, int io_fd, uint32_t dom,
 /* Stubs for the rest of what the helper links against. */
 xc_interface *ipc_xc_interface_open(xentoollog_logger *logger,
                                     xentoollog_logger *dombuild_logger,
-                                    unsigned open_flags);
-int ipc_xc_interface_close(xc_interface *xch);
-int ipc_xc_domain_restore(xc_interface *xch, int io_fd, uint32_t dom,
-                          unsigned int store_evtchn,
-                          unsigned long *store_mfn, uint32_t store_domid,
-                          unsigned int console_evtchn,
-                          unsigned long *console_mfn,
-                          uint32_t console_domid,
-                          xc_stream_type_t stream_type,
-                          struct restore_callbacks *callbacks,
-                          int send_back_fd);
-
-xc_interface *ipc_xc_interface_open(xentoollog_logger *logger,
-                                    xentoollog_logger *dombuild_logger,
                                     unsigned open_flags)
 {
     static char dummy;
