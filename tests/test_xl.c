@@ -383,16 +383,25 @@ static void test_progress(void **state)
     stderr = f;
     events_freed = 0;
     precopy_round_report(NULL, &ev, &po);
+    /* A slow link, a round in progress: KiB/s, figures not known. */
+    ev.u.precopy_round.rate_pps = 100;
+    ev.u.precopy_round.dirty_pages = LIBXL_PRECOPY_UNKNOWN;
+    ev.u.precopy_round.predicted_downtime_ms = LIBXL_PRECOPY_UNKNOWN;
+    ev.u.precopy_round.decision = LIBXL_PRECOPY_DECISION_CONTINUE;
+    precopy_round_report(NULL, &ev, &po);
     po.quiet = true;
     precopy_round_report(NULL, &ev, &po);
     stderr = saved;
-    assert_int_equal(events_freed, 2);
+    assert_int_equal(events_freed, 3);
 
     rewind(f);
     assert_non_null(fgets(buf, sizeof(buf), f));
     assert_string_equal(buf, "migration sender: round 3: 12345 pages sent, "
                         "678 dirty, 100 MiB/s, downtime 27ms: stop and copy "
                         "(downtime target reached)\n");
+    assert_non_null(fgets(buf, sizeof(buf), f));
+    assert_string_equal(buf, "migration sender: round 3: 12345 pages sent, "
+                        "? dirty, 400 KiB/s, downtime ?: continue\n");
     /* Quiet: nothing more. */
     assert_null(fgets(buf, sizeof(buf), f));
     fclose(f);
