@@ -562,6 +562,33 @@ static void test_bandwidth_drop(void **state)
 }
 
 /*
+ * Time in which nothing was sent says nothing of the link: the first round
+ * of a guest with a hole in its physical map (an HVM guest's MMIO hole,
+ * the pages a PVH guest has near 4GiB) walks that hole, batch after batch
+ * of pfns with no page to send.
+ */
+static void test_bandwidth_hole(void **state)
+{
+    struct run r;
+    unsigned int i;
+
+    run_init(&r);
+    r.p.max_rounds = 100;
+    before(&r, 0, 1 << 20);
+    during(&r, 100000, S, 900000);              /* 100000/s */
+    for ( i = 0; i < 20; i++ )
+        during(&r, 0, S / 2, 800000);           /* 10s of hole */
+    assert_true(r.s.rate_pps > 99999 && r.s.rate_pps < 100001);
+    during(&r, 10000, S / 10, 790000);          /* 100000/s again */
+    assert_true(r.s.rate_pps > 99999 && r.s.rate_pps < 100001);
+    /* The same holds for the consultation at the end of the round. */
+    for ( i = 0; i < 4; i++ )
+        during(&r, 0, S, 100);
+    after(&r, 2000, S / 50);
+    assert_true(r.s.rate_pps > 99999 && r.s.rate_pps < 100001);
+}
+
+/*
  * Beyond the observations the curve is extrapolated by the lower of the
  * secant and the line from the origin, both above a concave curve.
  */
@@ -636,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_downtime_first_round),
         cmocka_unit_test(test_dirty_unknown_and_no_time),
         cmocka_unit_test(test_bandwidth_drop),
+        cmocka_unit_test(test_bandwidth_hole),
         cmocka_unit_test(test_extrapolation),
         cmocka_unit_test(test_huge_guest),
     };

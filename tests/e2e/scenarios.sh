@@ -260,7 +260,14 @@ opt_migrate() {   # RATE REASON ARGS...
     R_DOWNTIME=$V_GAP
     expect_reason "$reason" && guest_errors
 }
-sc_pvh_opt_max_rounds()   { opt_migrate $RATE_BUSY "(round limit)" --max-rounds 2; }
+sc_pvh_opt_max_rounds() {
+    opt_migrate $RATE_BUSY "(round limit)" --max-rounds 2 || return 1
+    # rounds 0 and 1 were live: the last line is round 1's
+    case $(last_round) in
+        "migration sender: round 1: "*) ;;
+        *) fail "the last round line is not round 1's: '$(last_round)'"; return 1 ;;
+    esac
+}
 sc_pvh_opt_dirty_target() { opt_migrate $RATE_BUSY "(dirty target reached)" --dirty-target 1000000; }
 sc_pvh_opt_max_factor()   { opt_migrate $RATE_BUSY "(data limit)" --max-factor 1.2 --max-rounds 1000; }
 sc_pvh_opt_downtime()     { opt_migrate $RATE_BUSY "(downtime target reached)" --downtime 60000; }
