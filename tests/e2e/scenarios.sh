@@ -113,6 +113,19 @@ sc_pvh_migrate_busy_x10() {
     guest_errors
 }
 
+# guest_kept_at_source D0: after a migration that failed, the guest is
+# still domain D0 and running, and no half-made --incoming domain is left.
+guest_kept_at_source() {
+    local state
+    sleep 2
+    [ "$(domid_of $GUEST)" = "$1" ] || { fail "the guest is not domain $1 any more: $(xl list | tr '\n' ' ')"; return 1; }
+    xl list | grep -q -- '--incoming' && { fail "a --incoming domain is left: $(xl list | tr '\n' ' ')"; return 1; }
+    state=$(xl list $GUEST | awk 'NR == 2 { print $5 }')
+    case $state in
+        *p*|*s*|*c*|*d*) fail "the guest is in state $state, not running"; return 1 ;;
+    esac
+}
+
 # Kill the sending libxl-save-helper during precopy.  Expected: xl migrate
 # fails, the guest runs on at the source (same domain, not paused) with its
 # memory intact, no half-made domain is left, log-dirty is off again, and a
@@ -120,7 +133,7 @@ sc_pvh_migrate_busy_x10() {
 # domain (debug-key q: "paging assistance: ... log_dirty"); the probe is
 # first shown to see it on during the migration.
 sc_pvh_kill_save_helper() {
-    local d0 pid= xlpid rc st= i round state
+    local d0 pid= xlpid rc st= i round
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
     d0=$(domid_of $GUEST)
     st=$(logdirty_state $d0)
@@ -154,13 +167,7 @@ sc_pvh_kill_save_helper() {
     rc=$?
     sed 's/^/E2E-LOG xl: /' $E2E_TMP/migrate.log | grep -v 'Frames iteration' | tail -n 12
     [ $rc -ne 0 ] || { fail "xl migrate reported success although its helper was killed"; return 1; }
-    sleep 2
-    [ "$(domid_of $GUEST)" = "$d0" ] || { fail "the guest is not domain $d0 any more: $(xl list | tr '\n' ' ')"; return 1; }
-    xl list | grep -q -- '--incoming' && { fail "a --incoming domain is left: $(xl list | tr '\n' ' ')"; return 1; }
-    state=$(xl list $GUEST | awk 'NR == 2 { print $5 }')
-    case $state in
-        *p*|*s*|*c*|*d*) fail "the guest is in state $state, not running"; return 1 ;;
-    esac
+    guest_kept_at_source $d0 || return 1
     guest_verify || return 1
     guest_errors || return 1
     st=$(logdirty_state $d0)
@@ -201,18 +208,12 @@ migrate_aborted() {
 }
 
 check_aborted() {
-    local d0=$1 rc=$2 state
+    local d0=$1 rc=$2
     grep -a -v 'Frames iteration' $E2E_TMP/migrate.log | tail -n 8 | sed 's/^/E2E-LOG xl: /'
     [ $rc -ne 0 ] || { fail "xl migrate succeeded"; return 1; }
     grep -q 'Migration aborted as requested; the domain is still running here' \
         $E2E_TMP/migrate.log || { fail "xl did not say the migration was aborted as requested"; return 1; }
-    sleep 2
-    [ "$(domid_of $GUEST)" = "$d0" ] || { fail "the guest is not domain $d0 any more"; return 1; }
-    xl list | grep -q -- '--incoming' && { fail "a --incoming domain is left"; return 1; }
-    state=$(xl list $GUEST | awk 'NR == 2 { print $5 }')
-    case $state in
-        *p*|*s*|*c*|*d*) fail "the guest is in state $state, not running"; return 1 ;;
-    esac
+    guest_kept_at_source $d0 || return 1
     [ "$(logdirty_state $d0)" = off ] || { fail "log-dirty is still on"; return 1; }
     guest_verify && guest_errors
 }
