@@ -137,7 +137,7 @@ debian:
 
 # The packager's way: Debian's patch stack, then ours, with quilt.
 check-packaging: fetch
-	tools/check-packaging "$$($(XEN_TREE) dsc)" patches '$(BUILD)/packaging'
+	tools/check-packaging "$$($(XEN_TREE) dsc)" patches/stable '$(BUILD)/packaging'
 
 check-debian:
 	$(MAKE) MODE=debian check-unit
