@@ -162,8 +162,9 @@ check-legacy: deps
 	XEN_SRC='$(or $(XEN_SRC),$(LEGACY_XEN_SRC))' $(LEGACY_TREE) check
 
 # check-legacy on each legacy tree that is set, and nothing for one that is
-# not; one line per tree checked, with its time.  Both run; fails if one did.
-check-legacy-trees: deps
+# not (not even deps); one line per tree checked, with its time.  Both run;
+# fails if one did.
+check-legacy-trees: $(if $(strip $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC)),deps)
 	@rc=0; for src in $(foreach s,$(LEGACY_XEN_SRC) $(LEGACY_SEED_SRC),'$(s)'); do \
 	  start=$$SECONDS; \
 	  if XEN_SRC="$$src" $(LEGACY_TREE) check; then r=ok; else r=FAILED; rc=1; fi; \
