@@ -548,6 +548,73 @@ static void test_midround_abort(void **state)
     assert_int_equal(fake.cleans, 0);
 }
 
+/*
+ * Stop at once, before the first round: that round, all of the guest, is
+ * still sent live and is the last one.  Mid-round, the policy answers
+ * log->param - 1.
+ */
+static int inner_stop_then(struct policy_log *log, struct precopy_stats s)
+{
+    if ( log->n == 1 )
+        return XGS_POLICY_STOP_AND_COPY;
+    if ( s.round_remaining )
+        return (int)log->param - 1;
+    return inner_default(log, s);
+}
+
+/*
+ * ABORT in the last round (after a decision to stop) is acted on: the save
+ * fails, the guest never suspended.
+ */
+static void test_midround_last_round_abort(void **state)
+{
+    struct fixture *f = *state;
+
+    resize(4096);
+    f->wl.dflt = 100;
+    f->log.inner = inner_stop_then;
+    f->log.param = XGS_POLICY_ABORT + 1;
+    f->cbs.precopy_policy_batches = 1;
+    run(f, __func__);
+
+    check_aborted(f, ECANCELED);
+    assert_int_equal(f->log.n, 2);
+    check_call(&f->log.call[1], 0, -1, XGS_POLICY_ABORT);
+    assert_int_equal(f->log.call[1].stats.round_remaining, 3072);
+    assert_int_equal(fake.pages_sent, 1024);
+}
+
+/*
+ * Any other decision in the last round carries on with it: the round is
+ * sent live, all of it, and the pause sends only what the guest wrote.
+ */
+static void test_midround_last_round_carries_on(void **state)
+{
+    struct fixture *f = *state;
+    static const int decisions[] = {
+        XGS_POLICY_STOP_AND_COPY, XGS_POLICY_CONTINUE_PRECOPY,
+    };
+    unsigned int i;
+
+    for ( i = 0; i < sizeof(decisions) / sizeof(*decisions); i++ )
+    {
+        resize(4096);
+        memset(&f->log, 0, sizeof(f->log));
+        f->wl.dflt = 100;
+        f->log.inner = inner_stop_then;
+        f->log.param = decisions[i] + 1;
+        f->cbs.precopy_policy_batches = 1;
+        run(f, __func__);
+
+        check_completed(f);
+        assert_int_equal(f->log.n, 4);      /* before, and 3 mid-round */
+        check_call(&f->log.call[3], 0, -1, decisions[i]);
+        assert_int_equal(f->log.call[3].stats.round_remaining, 1024);
+        assert_int_equal(fake.sent_in_round[0], 4096);
+        assert_int_equal(fake.sent_stopcopy, 100);
+    }
+}
+
 /* An invalid decision mid-round is an error too. */
 static void test_midround_invalid(void **state)
 {
@@ -609,6 +676,8 @@ int main(void)
         T(test_midround_stop_first_round),
         T(test_midround_stop_later_round),
         T(test_midround_abort),
+        T(test_midround_last_round_abort),
+        T(test_midround_last_round_carries_on),
         T(test_midround_invalid),
         T(test_midround_rate_limit),
 #endif
