@@ -44,7 +44,7 @@ SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
 
 .PHONY: all help deps fetch tree build summary check check-tree check-unit bisect debian \
 	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
-	check-libvirt refresh clean distclean sim bench e2e e2e-images
+	check-libvirt refresh clean distclean sim bench bench-midround e2e e2e-images
 
 all: deps
 	$(XEN_TREE) all
@@ -73,6 +73,8 @@ help:
 	@echo '             (tools/check-drift), and a negative control'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
+	@echo '  bench-midround  sim, then the instructions mid-round consultation adds to the save loop'
+	@echo '             (callgrind, batches 4 against 0; tools/bench-midround)'
 	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 tree (XEN_SRC=, else LEGACY_XEN_SRC; a tarball or a'
 	@echo '             directory): apply, build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan'
 	@echo '             (tools/legacy-tree)'
@@ -226,6 +228,13 @@ SIM_O = $(BUILD)/sim/$(notdir $(TREE))
 SEEDS ?= 30
 sim: build
 	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)'
+
+# What mid-round consultation costs the save loop, in instructions
+# (callgrind): tools/bench-midround.
+bench-midround: sim
+	tools/install-deps valgrind
+	tools/bench-midround '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
+	  '$(BUILD)/bench-midround'
 
 bench: sim
 	tools/precopy-sim/bench '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
