@@ -868,6 +868,34 @@ int sim_oracle_verify(const struct sim_config *c, const struct sim_oracle *o,
     return 0;
 }
 
+void sim_model_drive(const struct sim_config *c, double t_s, double step_s,
+                     unsigned long *writes, unsigned long *distinct,
+                     uint64_t *hash)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    unsigned long pfn, n = 0;
+    double t = 0;
+
+    sim_setup(c);
+    fake.logdirty = true;
+    while ( t < t_s )
+    {
+        double next = t + step_s < t_s ? t + step_s : t_s;
+
+        dirty(t, next);
+        t = next;
+    }
+    for ( pfn = 0; pfn < S.pages; pfn++ )
+    {
+        n += test_bit(pfn, fake.pending);
+        h = (h ^ fake.version[pfn]) * 0x100000001b3ULL;
+    }
+    *writes = S.dirtied;
+    *distinct = n;
+    *hash = h;
+    fake_fini();
+}
+
 void sim_oracle_choose(const struct sim_oracle *o, double sla_ms,
                        struct sim_choice *ch)
 {

@@ -157,6 +157,16 @@ struct sim_choice {
 void sim_oracle_choose(const struct sim_oracle *o, double sla_ms,
                        struct sim_choice *ch);
 
+/*
+ * The workload model alone, without the loop (for tests): the guest of
+ * c->wl runs from 0 to t_s in steps of step_s, log-dirty on.  Leaves the
+ * number of page writes in *writes, the number of distinct pfns written in
+ * *distinct, and a hash of every pfn's version in *hash.
+ */
+void sim_model_drive(const struct sim_config *c, double t_s, double step_s,
+                     unsigned long *writes, unsigned long *distinct,
+                     uint64_t *hash);
+
 /* JSON result line (no newline). */
 void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,
               const struct sim_oracle *o, const struct sim_choice *ch);
