@@ -55,6 +55,14 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void print_human(const struct sim_config *c, const struct sim_result *r)
 {
     printf("%s / %s, SLA %g ms, seed %"PRIu64": %s\n", c->wl->name,
@@ -397,10 +405,12 @@ int main(int argc, char **argv)
     }
 
     {
-        double t0 = now_s(), dt;
+        double t0 = now_s(), c0 = cpu_s(), dt, dc;
 
-        sim_run(&c, &r);
+        if ( sim_run(&c, &r) )
+            return 1;
         dt = now_s() - t0;
+        dc = cpu_s() - c0;
         if ( json )
         {
             sim_json(stdout, &c, &r, NULL, NULL);
@@ -409,9 +419,10 @@ int main(int argc, char **argv)
         else
             print_human(&c, &r);
         if ( timing )
-            printf("time: %s, %lu-page guest (%.0f MiB), %lu pages sent: "
-                   "%.3f s wall\n", wl.name, r.guest_pages,
-                   r.guest_pages / 256.0, r.pages_sent, dt);
+            printf("time: %s, %lu-page guest (%.0f MiB), %lu pages sent, "
+                   "%lu page writes: %.3f s wall, %.3f s CPU\n", wl.name,
+                   r.guest_pages, r.guest_pages / 256.0, r.pages_sent,
+                   r.dirtied, dt, dc);
         if ( r.stale )
         {
             fprintf(stderr, "precopy-sim: %lu pfns stale at the destination\n",
