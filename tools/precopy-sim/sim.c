@@ -1593,6 +1593,19 @@ static int sim_setup(const struct sim_config *c)
     return 0;
 }
 
+/* Unpopulated pfns the guest wrote (none, or the model is wrong). */
+static unsigned long hole_writes(void)
+{
+    unsigned long pfn, n = 0;
+    unsigned int i;
+
+    for ( i = 0; i < S.nr_holes; i++ )
+        for ( pfn = S.hole[i].start; pfn < S.hole[i].start + S.hole[i].len;
+              pfn++ )
+            n += fake.version[pfn] != 1;
+    return n;
+}
+
 static void sim_finish(struct sim_result *r, int rc, int err)
 {
     unsigned int i, last = fake_round(&fake);
@@ -1628,6 +1641,7 @@ static void sim_finish(struct sim_result *r, int rc, int err)
     }
     else
         r->total_s = S.t;
+    r->hole_writes = hole_writes();
 }
 
 int sim_run(const struct sim_config *c, struct sim_result *r)
@@ -1667,7 +1681,7 @@ int sim_oracle(const struct sim_config *c, struct sim_oracle *o)
     rc = fake_domain_save(&cbs, true, &err);
     sim_finish(r, rc, err);
     fake_fini();
-    if ( r->rc || r->stale )
+    if ( r->rc || r->stale || r->hole_writes )
         return -1;
     /* The run's own end, at the harness cap, is a stop point too. */
     if ( o->nr < SIM_MAX_POINTS )
@@ -1686,7 +1700,8 @@ int sim_oracle_verify(const struct sim_config *c, const struct sim_oracle *o,
 
     cc.policy = SIM_P_STOP_AT;
     cc.stop_at = s->consult;
-    if ( sim_run(&cc, r) || r->rc || r->stale || r->pages_sent != s->pages_sent ||
+    if ( sim_run(&cc, r) || r->rc || r->stale || r->hole_writes ||
+         r->pages_sent != s->pages_sent ||
          fabs(r->downtime_ms - s->downtime_ms) > 1e-6 )
         return -1;
     return 0;
@@ -1721,6 +1736,50 @@ void sim_model_drive(const struct sim_config *c, double t_s, double step_s,
     *distinct = n;
     *hash = h;
     fake_fini();
+}
+
+long sim_model_record(const struct sim_config *c, double t_s,
+                      double interval_s, FILE *f)
+{
+    uint64_t holes[SIM_MAX_UNPOP][2];
+    struct trace_out o;
+    char comment[160];
+    unsigned int i;
+    double t = 0;
+    long n = 0;
+
+    if ( sim_setup(c) )
+    {
+        errno = EINVAL;
+        return -1;
+    }
+    for ( i = 0; i < S.nr_holes; i++ )
+    {
+        holes[i][0] = S.hole[i].start;
+        holes[i][1] = S.hole[i].len;
+    }
+    snprintf(comment, sizeof(comment), "precopy-sim: workload %s, seed %"
+             PRIu64, S.wl->name, c->seed);
+    if ( trace_open(&o, f, S.pages, (uint64_t)(interval_s * 1e9 + 0.5),
+                    (const uint64_t (*)[2])holes, S.nr_holes, comment) )
+        n = -1;
+    fake.logdirty = true;
+    while ( n >= 0 && t < t_s - 1e-12 )
+    {
+        double next = t + interval_s < t_s ? t + interval_s : t_s;
+
+        dirty(t, next);
+        if ( trace_write_bitmap(&o, (uint64_t)(next * 1e9 + 0.5),
+                                fake.pending) < 0 )
+            n = -1;
+        else
+            n++;
+        bitmap_clear(fake.pending, S.pages);
+        t = next;
+    }
+    trace_close(&o);
+    fake_fini();
+    return n;
 }
 
 void sim_oracle_choose(const struct sim_oracle *o, double sla_ms,

@@ -21,7 +21,7 @@
 #define SIM_MAX_PHASES 8      /* per writer */
 #define SIM_MAX_WRITERS 8
 #define SIM_MAX_LINKS 32      /* link schedule: segments after the first */
-#define SIM_MAX_UNPOP 16      /* unpopulated ranges */
+#define SIM_MAX_UNPOP 64      /* unpopulated ranges (TRACE_MAX_UNPOP) */
 #define SIM_MAX_ROUNDS 64     /* FAKE_MAX_ROUNDS */
 #define SIM_MAX_POINTS 8192   /* consultations of one run */
 
@@ -175,6 +175,7 @@ struct sim_result {
     unsigned long pages_sent, precopy_pages, stopcopy_pages;
     double downtime_ms, total_s, stop_pos;
     unsigned long stale;         /* pfns not up to date at the end */
+    unsigned long hole_writes;   /* unpopulated pfns written: a bug */
     unsigned long dirtied;       /* page writes by the guest */
     unsigned int consults, stop_consult;
     unsigned long round_size[SIM_MAX_ROUNDS];
@@ -232,6 +233,14 @@ void sim_oracle_choose(const struct sim_oracle *o, double sla_ms,
 void sim_model_drive(const struct sim_config *c, double t_s, double step_s,
                      unsigned long *writes, unsigned long *distinct,
                      uint64_t *hash);
+
+/*
+ * Record the model of c as xen-dirty-record would: log-dirty read and
+ * cleared every interval_s, for t_s, into a dirty trace on f.  Returns the
+ * number of records, or -1 with errno.
+ */
+long sim_model_record(const struct sim_config *c, double t_s,
+                      double interval_s, FILE *f);
 
 /* JSON result line (no newline). */
 void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,

@@ -38,7 +38,7 @@
 
 #define TRACE_MAGIC     "XPCTRC1\n"
 #define TRACE_MAGIC_LEN 8
-#define TRACE_MAX_UNPOP 16        /* SIM_MAX_UNPOP */
+#define TRACE_MAX_UNPOP 64        /* SIM_MAX_UNPOP */
 #define TRACE_WORD_BITS (sizeof(unsigned long) * CHAR_BIT)
 
 struct sim_trace {
