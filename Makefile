@@ -47,7 +47,7 @@ help:
 	@echo '  check-man     the patched xl man page through podchecker and pod2man, no warning allowed'
 	@echo '  check-debian  check-unit with MODE=debian'
 	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
-	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
+	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim, xen-dirty-record), test the recorder'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
 	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 git tree (XEN_SRC= or LEGACY_XEN_SRC=): apply,'
 	@echo '             build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan (tools/legacy-tree)'
@@ -146,7 +146,7 @@ check-debian:
 SIM_O = $(BUILD)/sim/$(notdir $(TREE))
 SEEDS ?= 30
 sim: build
-	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)'
+	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)' all check
 
 bench: sim
 	tools/precopy-sim/bench '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
