@@ -1310,6 +1310,20 @@ static void oracle_point(const struct precopy_stats *st, unsigned int k)
     };
 }
 
+/*
+ * More of the engine's state in SIM_DEBUG lines, for a prototype's own
+ * fields: an ENGINE_DIR (see Makefile) with a sim_engine_debug.h defining
+ * SIM_ENGINE_DEBUG(state) as a string.
+ */
+#if defined(__has_include)
+#if __has_include("sim_engine_debug.h")
+#include "sim_engine_debug.h"
+#endif
+#endif
+#ifndef SIM_ENGINE_DEBUG
+#define SIM_ENGINE_DEBUG(s) ""
+#endif
+
 static int sim_policy_cb(struct precopy_stats st, void *user)
 {
     unsigned int k = S.consults++;
@@ -1358,10 +1372,11 @@ static int sim_policy_cb(struct precopy_stats st, void *user)
     }
     if ( getenv("SIM_DEBUG") )
         fprintf(stderr, "[sim] #%u t=%.4f it=%u dirty=%ld rem=%lu total=%lu "
-                "-> %d%s (engine: bw %.0f pred %.1f ms, %s)\n", k, S.t,
+                "-> %d%s (engine: bw %.0f pred %.1f ms%s, %s)\n", k, S.t,
                 st.iteration, st.dirty_count, st.round_remaining,
                 st.total_written, d, S.capped ? " capped" : "", S.eng.rate_pps,
-                S.eng.predicted_ms, libxl__precopy_reason_str(S.eng.reason));
+                S.eng.predicted_ms, SIM_ENGINE_DEBUG(S.eng),
+                libxl__precopy_reason_str(S.eng.reason));
     if ( d == XGS_POLICY_STOP_AND_COPY && !S.stopped )
     {
         S.stopped = true;
@@ -1642,6 +1657,10 @@ static void sim_finish(struct sim_result *r, int rc, int err)
     else
         r->total_s = S.t;
     r->hole_writes = hole_writes();
+    r->reason = S.c->policy == SIM_P_ENGINE ||
+                S.c->policy == SIM_P_ENGINE_ABORT
+                ? S.capped ? "harness cap" : libxl__precopy_reason_str(S.eng.reason)
+                : NULL;
 }
 
 int sim_run(const struct sim_config *c, struct sim_result *r)
@@ -1803,6 +1822,19 @@ void sim_oracle_choose(const struct sim_oracle *o, double sla_ms,
             ch->fewest = i;
     }
     ch->feasible = ch->fewest >= 0;
+    ch->robust = false;
+    for ( i = 0; i < o->nr && !ch->robust; )
+    {
+        unsigned int j, n = 0, ok = 0, r = (unsigned int)o->stop[i].pos;
+
+        for ( j = i; j < o->nr && (unsigned int)o->stop[j].pos == r; j++ )
+        {
+            n++;
+            ok += o->stop[j].downtime_ms <= sla_ms;
+        }
+        ch->robust = ok * 2 >= n && ok;
+        i = j;
+    }
 }
 
 void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,
@@ -1831,10 +1863,13 @@ void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,
             r->rounds, r->pages_sent, r->precopy_pages, r->stopcopy_pages,
             r->downtime_ms, r->total_s, r->stop_pos,
             r->capped ? "true" : "false", verdict);
+    if ( r->reason )
+        fprintf(f, ",\"reason\":\"%s\"", r->reason);
     if ( o && ch )
     {
-        fprintf(f, ",\"oracle_feasible\":%s,\"oracle_points\":%u",
-                ch->feasible ? "true" : "false", o->nr);
+        fprintf(f, ",\"oracle_feasible\":%s,\"oracle_robust\":%s,"
+                "\"oracle_points\":%u", ch->feasible ? "true" : "false",
+                ch->robust ? "true" : "false", o->nr);
         if ( ch->fewest >= 0 )
             fprintf(f, ",\"oracle_pages\":%lu,\"oracle_pages_downtime_ms\":%.3f",
                     o->stop[ch->fewest].pages_sent,

@@ -179,6 +179,7 @@ struct sim_result {
     unsigned long dirtied;       /* page writes by the guest */
     unsigned int consults, stop_consult;
     unsigned long round_size[SIM_MAX_ROUNDS];
+    const char *reason;          /* engine: why it stopped (or aborted) */
 };
 
 /* One run of the real loop.  Returns 0, or -1 on a harness error. */
@@ -217,6 +218,9 @@ int sim_oracle_verify(const struct sim_config *c, const struct sim_oracle *o,
 /* The oracle's choices for an SLA. */
 struct sim_choice {
     bool feasible;
+    /* Feasible in some round at half of its stop points or more, not only
+     * at a few (a dip the oracle saw coming). */
+    bool robust;
     int fewest;                  /* index into stop[]: fewest pages meeting
                                   * the SLA, -1 if infeasible */
     int min_dt;                  /* minimum downtime */
