@@ -308,7 +308,8 @@ static void test_shipped_files(void **state)
 {
     static const char *const names[] = {
         "idle", "web", "game", "db", "streamer", "hpc", "bursty", "drift",
-        "linkdrop",
+        "linkdrop", "mixed", "backup", "balloon", "noisy-hpc", "noisy-db",
+        "noisy-mixed", "noisy-app",
     };
     struct sim_workload wl;
     char path[512], err[512];
@@ -320,6 +321,7 @@ static void test_shipped_files(void **state)
         if ( sim_workload_load(&wl, path, err, sizeof(err)) )
             fail_msg("%s", err);
         assert_string_equal(wl.name, names[i]);
+        sim_workload_free(&wl);
     }
     assert_int_equal(sim_workload_load(&wl, "/nonexistent.wl", err,
                                        sizeof(err)), -1);
