@@ -71,7 +71,7 @@ help:
 	@echo '             dpkg-source -b'
 	@echo '  check-drift  patches/stable against patches/: same patches and changes but for patches/stable/drift'
 	@echo '             (tools/check-drift), and a negative control'
-	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
+	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim, xen-dirty-record), test the recorder'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
 	@echo '  bench-midround  sim, then the instructions mid-round consultation adds to the save loop'
 	@echo '             (callgrind, batches 4 against 0; tools/bench-midround)'
@@ -227,7 +227,7 @@ check-drift:
 SIM_O = $(BUILD)/sim/$(notdir $(TREE))
 SEEDS ?= 30
 sim: build
-	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)'
+	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)' all check
 
 # What mid-round consultation costs the save loop, in instructions
 # (callgrind): tools/bench-midround.
