@@ -61,7 +61,7 @@ help:
 	@echo '  check      what CI runs: on Debian'"'"'s 4.17.5 check-tree, check-debian, check-packaging; check-drift;'
 	@echo '             check-tree on each of XEN_MASTER_SRC, XEN_4_22_SRC, XEN_4_20_SRC; check-legacy-trees;'
 	@echo '             e2e on 4.17.5 and on master, unless E2E=0.  One line names the trees it skipped'
-	@echo '  check-tree check-unit, check-man and bisect of the tree in use (Debian'"'"'s, or XEN_SRC=)'
+	@echo '  check-tree check-unit, check-man, bisect and sim of the tree in use (Debian'"'"'s, or XEN_SRC=)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
@@ -181,8 +181,9 @@ check:
 	  '$(BUILD)/check.log'
 
 # The tree in use (Debian's 4.17.5, or XEN_SRC): unit tests, man page,
-# every prefix of its series.
-check-tree: check-unit check-man bisect
+# every prefix of its series, and the simulator and its recorder built
+# against it (the recorder's tests run).
+check-tree: check-unit check-man bisect sim
 
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }

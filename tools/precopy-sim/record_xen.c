@@ -38,8 +38,19 @@ static void x_close(struct rec_ops *o)
 static int x_domain(struct rec_ops *o, uint32_t domid, uint64_t *p2m_size,
                     bool *hvm)
 {
-    xc_dominfo_t info;
     xen_pfn_t nr;
+#ifdef FAKE_XEN_GETINFO_SINGLE
+    /* Xen 4.18 and later (the flag says what the tree's libxenctrl has) */
+    xc_domaininfo_t info;
+
+    if ( xc_domain_getinfo_single(xch, domid, &info) < 0 )
+    {
+        errno = ESRCH;
+        return -1;
+    }
+    *hvm = info.flags & XEN_DOMINF_hvm_guest;
+#else
+    xc_dominfo_t info;
 
     if ( xc_domain_getinfo(xch, domid, 1, &info) != 1 ||
          info.domid != domid )
@@ -47,10 +58,11 @@ static int x_domain(struct rec_ops *o, uint32_t domid, uint64_t *p2m_size,
         errno = ESRCH;
         return -1;
     }
+    *hvm = info.hvm;
+#endif
     if ( xc_domain_nr_gpfns(xch, domid, &nr) < 0 )
         return -1;
     *p2m_size = nr;
-    *hvm = info.hvm;
     return 0;
 }
 
