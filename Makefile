@@ -54,7 +54,8 @@ help:
 	@echo '  check-libvirt  build, then Debian'"'"'s libvirt libxl driver compiled against the patched and the'
 	@echo '             unpatched headers: no new error or warning (tools/check-libvirt; not part of check)'
 	@echo '  e2e        build, then boot Xen + dom0 under QEMU (TCG) with the patched tools and run the'
-	@echo '             migration scenarios of tests/e2e (E2E_ONLY="a b" picks some); cache: $$(BUILD)/e2e'
+	@echo '             migration scenarios of tests/e2e (E2E_ONLY="a b" picks some), on the tree in use'
+	@echo '             (XEN_SRC=<tree> for another); cache and logs per tree: $$(BUILD)/e2e/<tree>, .debs shared'
 	@echo '  e2e-images build what e2e boots (hypervisor with shadow paging, dom0 and guest images)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
 	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, $$(BUILD)/libvirt-check, tests/build)'
@@ -178,12 +179,16 @@ refresh:
 	$(XEN_TREE) refresh
 
 # The end-to-end test: real migrations of a PVH and a PV guest under QEMU,
-# with the tree's patched tools (tests/e2e/README.md).
-E2E_DIR = $(BUILD)/e2e
+# with the tree's patched tools (tests/e2e/README.md).  One cache per tree,
+# side by side (build/e2e/xen-orig, build/e2e/xen-master-..., each with its
+# hypervisor, images and logs); the downloaded .debs are shared
+# (build/e2e/debs).  'make e2e XEN_SRC=<tree>' runs it on that tree.
+E2E_ROOT = $(BUILD)/e2e
+E2E_DIR = $(E2E_ROOT)/$(notdir $(TREE))
 E2E_ONLY ?=
 e2e-images: build
 	tools/install-deps e2e
-	tests/e2e/build '$(TREE)' '$(E2E_DIR)'
+	tests/e2e/build '$(TREE)' '$(E2E_DIR)' '$(E2E_ROOT)'
 
 e2e: e2e-images
 	tests/e2e/run '$(E2E_DIR)' $(E2E_ONLY)
