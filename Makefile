@@ -18,15 +18,17 @@ XEN_BASE = xen-precopy-base
 # the tests' build output, one folder per tree
 TESTS_O = $(BUILD)/tests/$(notdir $(TREE))
 TESTS = $(MAKE) -C tests XEN_ROOT='$(TREE)' XEN_BASE=$(XEN_BASE) O='$(TESTS_O)'
-# The legacy series (patches/legacy) is checked on a Xen 4.6-4.9 git tree of
-# the user's: 'make check-legacy XEN_SRC=<tree>', or LEGACY_XEN_SRC=<tree>
-# (which 'make check' also uses).
-LEGACY_XEN_SRC ?=
-LEGACY_TREE = env XEN_SRC='$(or $(LEGACY_XEN_SRC),$(XEN_SRC))' BUILD='$(BUILD)' \
-	tools/legacy-tree
+# The legacy series (patches/legacy) is checked on two Xen trees from before
+# the precopy hook: LEGACY_XEN_SRC (upstream 4.9) and LEGACY_SEED_SRC
+# (f99b7b0637, the commit before the hook), each a tarball or a directory;
+# by default the tarballs of ../shared/trees, if there.  'make check' checks
+# those set (check-legacy-trees); 'make check-legacy XEN_SRC=<tree>' one tree.
+LEGACY_XEN_SRC ?= $(abspath $(firstword $(wildcard ../shared/trees/xen-RELEASE-4.9.*.tar*)))
+LEGACY_SEED_SRC ?= $(abspath $(firstword $(wildcard ../shared/trees/xen-seed-base-*.tar*)))
+LEGACY_TREE = BUILD='$(BUILD)' tools/legacy-tree
 
 .PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	check-packaging check-legacy check-legacy-if-any check-e2e-if-any check-man check-libvirt \
+	check-packaging check-legacy check-legacy-trees check-e2e-if-any check-man check-libvirt \
 	refresh clean distclean sim bench e2e e2e-images
 
 all: deps
@@ -40,7 +42,7 @@ help:
 	@echo '  tree       prepare the Xen git tree: base tagged $(XEN_BASE) + patches/series (git am)'
 	@echo '  build      tree, configure (once), build tools/include, tools/libs, tools/xl (-Werror)'
 	@echo '  summary    print tree, mode, base, applied patches and build result'
-	@echo '  check      check-unit, check-man, bisect, check-debian, check-packaging, check-legacy if LEGACY_XEN_SRC is set, e2e unless E2E=0 (what CI runs)'
+	@echo '  check      check-unit, check-man, bisect, check-debian, check-packaging, check-legacy-trees, e2e unless E2E=0 (what CI runs)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
@@ -49,8 +51,10 @@ help:
 	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
-	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 git tree (XEN_SRC= or LEGACY_XEN_SRC=): apply,'
-	@echo '             build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan (tools/legacy-tree)'
+	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 tree (XEN_SRC=, else LEGACY_XEN_SRC; a tarball or a'
+	@echo '             directory): apply, build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan'
+	@echo '             (tools/legacy-tree)'
+	@echo '  check-legacy-trees  check-legacy on LEGACY_XEN_SRC and on LEGACY_SEED_SRC, each if set; one line per tree'
 	@echo '  check-libvirt  build, then Debian'"'"'s libvirt libxl driver compiled against the patched and the'
 	@echo '             unpatched headers: no new error or warning (tools/check-libvirt; not part of check)'
 	@echo '  e2e        build, then boot Xen + dom0 under QEMU (TCG) with the patched tools and run the'
@@ -64,7 +68,10 @@ help:
 	@echo 'Variables:'
 	@echo '  MODE=orig|debian        orig: upstream tarball only (default); debian: with Debian patches'
 	@echo '  XEN_SRC=/path/to/xen    use this Xen tree (copied, never modified) instead of Debian'"'"'s package'
-	@echo '  LEGACY_XEN_SRC=/path    a Xen 4.6-4.9 git tree for check-legacy (and make check)'
+	@echo '  LEGACY_XEN_SRC=<tree>   a Xen 4.6-4.9 tree (tarball or directory) for check-legacy(-trees) (default'
+	@echo '                          $(or $(LEGACY_XEN_SRC),none: no ../shared/trees/xen-RELEASE-4.9.*.tar*))'
+	@echo '  LEGACY_SEED_SRC=<tree>  the second tree of check-legacy-trees: f99b7b0637, the commit before the hook (default'
+	@echo '                          $(or $(LEGACY_SEED_SRC),none: no ../shared/trees/xen-seed-base-*.tar*))'
 	@echo '  XEN_DEB_VERSION=<ver>   Debian source version (default $(XEN_DEB_VERSION));'
 	@echo '                          list: apt-cache showsrc xen | grep ^Version'
 	@echo '  BUILD=<dir>             build folder (default build/)'
@@ -102,7 +109,7 @@ check:
 	  $(MAKE) --no-print-directory bisect && \
 	  $(MAKE) --no-print-directory check-debian && \
 	  $(MAKE) --no-print-directory check-packaging && \
-	  $(MAKE) --no-print-directory check-legacy-if-any && \
+	  $(MAKE) --no-print-directory check-legacy-trees && \
 	  $(MAKE) --no-print-directory check-e2e-if-any; \
 	} 2>&1 | tee '$(BUILD)/check.log'; rc=$$?; \
 	echo "check: took $$((SECONDS - start)) s"; \
@@ -153,14 +160,17 @@ bench: sim
 	tools/precopy-sim/bench '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
 	  '$(BUILD)/bench' $(SEEDS)
 check-legacy: deps
-	$(LEGACY_TREE) check
+	XEN_SRC='$(or $(XEN_SRC),$(LEGACY_XEN_SRC))' $(LEGACY_TREE) check
 
-check-legacy-if-any:
-ifneq ($(LEGACY_XEN_SRC),)
-	$(MAKE) --no-print-directory check-legacy
-else
-	@echo 'check-legacy: skipped: no legacy tree (LEGACY_XEN_SRC=<Xen 4.6-4.9 git tree>, see README)'
-endif
+# check-legacy on each legacy tree that is set, and nothing for one that is
+# not (not even deps); one line per tree checked, with its time.  Both run;
+# fails if one did.
+check-legacy-trees: $(if $(strip $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC)),deps)
+	@rc=0; for src in $(foreach s,$(LEGACY_XEN_SRC) $(LEGACY_SEED_SRC),'$(s)'); do \
+	  start=$$SECONDS; \
+	  if XEN_SRC="$$src" $(LEGACY_TREE) check; then r=ok; else r=FAILED; rc=1; fi; \
+	  echo "check-legacy: $$(basename "$$src"): $$r ($$((SECONDS - start)) s)"; \
+	done; exit $$rc
 
 check-e2e-if-any:
 ifeq ($(E2E),0)

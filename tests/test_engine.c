@@ -103,7 +103,6 @@ static void test_default_rule(void **state)
             r.st.iteration = it;
             r.st.dirty_count = dirties[i];
             assert_int_equal(consult(&r), default_rule(it, dirties[i]));
-            assert_false(libxl__precopy_params_set(&r.p));
         }
 }
 

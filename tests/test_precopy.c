@@ -10,8 +10,8 @@
  * every case log-dirty mode is off at the end.
  *
  * Scenarios needing a feature of the series are built only when the tree's
- * xenguest.h advertises it (XGS_HAVE_*), so that each prefix of the series
- * runs the tests which apply to it.
+ * sources have it (TEST_HAVE_*, which tests/Makefile probes for), so that
+ * each prefix of the series runs the tests which apply to it.
  */
 #include "xg_sr_common.h"
 
@@ -264,7 +264,7 @@ static void test_nonlive_save(void **state)
     check_domain_left_sane(f);
 }
 
-#ifdef XGS_HAVE_PRECOPY_DECISION_CHECKS
+#ifdef TEST_HAVE_DECISION_CHECKS
 /* ---------------- decisions ---------------- */
 
 static int inner_abort_at_call(struct policy_log *log, struct precopy_stats s)
@@ -342,9 +342,9 @@ static void test_invalid_decision(void **state)
         assert_non_null(strstr(fake.error_log, want));
     }
 }
-#endif /* XGS_HAVE_PRECOPY_DECISION_CHECKS */
+#endif /* TEST_HAVE_DECISION_CHECKS */
 
-#ifdef XGS_HAVE_PRECOPY_ROUND_STATS
+#ifdef TEST_HAVE_ROUND_STATS
 /* ---------------- statistics ---------------- */
 
 /*
@@ -387,9 +387,9 @@ static void test_stats_count_pages_sent(void **state)
         }
     }
 }
-#endif /* XGS_HAVE_PRECOPY_ROUND_STATS */
+#endif /* TEST_HAVE_ROUND_STATS */
 
-#ifdef XGS_HAVE_PRECOPY_MIDROUND
+#ifdef TEST_HAVE_MIDROUND
 /* ---------------- mid-round consultation ---------------- */
 
 static bool is_midround(const struct policy_call *c)
@@ -583,7 +583,7 @@ static void test_midround_rate_limit(void **state)
     assert_false(is_midround(&f->log.call[4]));
     check_call(&f->log.call[5], 1, 10, XGS_POLICY_STOP_AND_COPY);
 }
-#endif /* XGS_HAVE_PRECOPY_MIDROUND */
+#endif /* TEST_HAVE_MIDROUND */
 
 int main(void)
 {
@@ -595,16 +595,16 @@ int main(void)
         T(test_logdirty_failure),
         T(test_write_failure_midround),
         T(test_nonlive_save),
-#ifdef XGS_HAVE_PRECOPY_DECISION_CHECKS
+#ifdef TEST_HAVE_DECISION_CHECKS
         T(test_abort_before_first_round),
         T(test_abort_after_round),
         T(test_abort_before_later_round),
         T(test_invalid_decision),
 #endif
-#ifdef XGS_HAVE_PRECOPY_ROUND_STATS
+#ifdef TEST_HAVE_ROUND_STATS
         T(test_stats_count_pages_sent),
 #endif
-#ifdef XGS_HAVE_PRECOPY_MIDROUND
+#ifdef TEST_HAVE_MIDROUND
         T(test_midround_continue_is_transparent),
         T(test_midround_stop_first_round),
         T(test_midround_stop_later_round),

@@ -23,6 +23,7 @@
 #include <libxl.h>
 #include <libxl_utils.h>
 #include "xl.h"
+#include "xl_precopy.h"
 #include "xl_utils.h"
 #include "libxl_precopy_policy.h"
 
@@ -360,6 +361,7 @@ static void test_ctl_engine(void **state)
 
 #endif /* XL_HAVE_MIGRATE_CTL */
 
+#ifdef XL_HAVE_ROUND_REPORT
 /*----- per-round progress -----*/
 
 static void test_progress(void **state)
@@ -406,6 +408,7 @@ static void test_progress(void **state)
     assert_null(fgets(buf, sizeof(buf), f));
     fclose(f);
 }
+#endif /* XL_HAVE_ROUND_REPORT */
 
 int main(void)
 {
@@ -419,7 +422,9 @@ int main(void)
         cmocka_unit_test(test_ctl_bad),
         cmocka_unit_test(test_ctl_engine),
 #endif
+#ifdef XL_HAVE_ROUND_REPORT
         cmocka_unit_test(test_progress),
+#endif
     };
 
     return cmocka_run_group_tests_name("xl precopy options", tests, NULL,

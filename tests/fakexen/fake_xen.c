@@ -300,6 +300,27 @@ int xc_version(xc_interface *xch, int cmd, void *arg)
     return (4 << 16) | 17;
 }
 
+#ifdef FAKE_XEN_GETINFO_SINGLE
+/* Xen 4.18 and later: xc_domain_getinfo_single() and xc_domaininfo_t. */
+int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid,
+                             xc_domaininfo_t *info)
+{
+    if ( domid != fake.domid )
+    {
+        errno = ESRCH;
+        return -1;
+    }
+    memset(info, 0, sizeof(*info));
+    info->domain = fake.domid;
+    info->flags = XEN_DOMINF_hvm_guest | XEN_DOMINF_hap;
+    if ( fake.suspended )
+        info->flags |= XEN_DOMINF_shutdown | XEN_DOMINF_paused |
+            (SHUTDOWN_suspend << XEN_DOMINF_shutdownshift);
+    else
+        info->flags |= XEN_DOMINF_running;
+    return 0;
+}
+#else
 int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
                       unsigned int max_doms, xc_dominfo_t *info)
 {
@@ -315,6 +336,7 @@ int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
     info->running = !fake.suspended;
     return 1;
 }
+#endif
 
 /* ---------- foreign memory (libxenforeignmemory) ---------- */
 void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom,
@@ -383,19 +405,86 @@ int write_exact(int fd, const void *data, size_t size)
 }
 
 /*
- * write_batch() emits a PAGE_DATA record with one writev_exact(): type,
- * length, header, the pfn list (type << 32 | pfn), then one iov per page
- * with data.  Decode it as the restore side would.
+ * The bytes of a writev_exact(), read in order across its iovs, without
+ * copying the pages: write_batch() lays a record out in several iovs,
+ * which differ between Xen versions (4 for the headers and one per page
+ * up to 4.22, 2 and a run of contiguous pages per iov since).
  */
-int writev_exact(int fd, const struct iovec *iov, int iovcnt)
+struct iov_cursor {
+    const struct iovec *iov;
+    int iovcnt, i;
+    size_t off;
+};
+
+/* Copies the next len bytes, from as many iovs as they span. */
+static bool iov_read(struct iov_cursor *c, void *buf, size_t len)
 {
-    const struct xc_sr_rec_page_data_header *hdr;
-    const uint64_t *pfns;
-    unsigned int i, page = 4;
+    while ( len )
+    {
+        size_t n;
+
+        if ( c->i == c->iovcnt )
+            return false;
+        n = c->iov[c->i].iov_len - c->off;
+        if ( n > len )
+            n = len;
+        memcpy(buf, (const char *)c->iov[c->i].iov_base + c->off, n);
+        buf = (char *)buf + n;
+        len -= n;
+        c->off += n;
+        if ( c->off == c->iov[c->i].iov_len )
+        {
+            c->i++;
+            c->off = 0;
+        }
+    }
+    return true;
+}
+
+/* The next len bytes, which must not straddle two iovs; NULL at the end. */
+static const void *iov_take(struct iov_cursor *c, size_t len)
+{
+    const void *p;
+
+    while ( c->i < c->iovcnt && c->off == c->iov[c->i].iov_len )
+    {
+        c->i++;
+        c->off = 0;
+    }
+    if ( c->i == c->iovcnt )
+        return NULL;
+    if ( c->iov[c->i].iov_len - c->off < len )
+    {
+        fprintf(stderr, "fake_xen: a record field straddles two iovs\n");
+        abort();
+    }
+    p = (const char *)c->iov[c->i].iov_base + c->off;
+    c->off += len;
+    return p;
+}
+
+/*
+ * write_batch() emits a PAGE_DATA record with one writev_exact(): the
+ * record header (type, length), the page data header (count), the pfn
+ * list (type << 32 | pfn), then the pages with data.  Decode it as the
+ * restore side would.
+ */
+#ifdef FAKE_XEN_WRITEV_MUTABLE
+int writev_exact(int fd, struct iovec *iov, int iovcnt)
+#else
+int writev_exact(int fd, const struct iovec *iov, int iovcnt)
+#endif
+{
+    struct iov_cursor c = { .iov = iov, .iovcnt = iovcnt };
+    struct xc_sr_rhdr rhdr;
+    struct xc_sr_rec_page_data_header hdr;
+    uint64_t pfns[MAX_BATCH_SIZE];
+    unsigned int i, count;
+    unsigned long pages = 0;
     unsigned int round = fake_round(&fake);
 
-    if ( iovcnt < 4 ||
-         *(const uint32_t *)iov[0].iov_base != REC_TYPE_PAGE_DATA )
+    if ( !iov_read(&c, &rhdr, sizeof(rhdr)) ||
+         rhdr.type != REC_TYPE_PAGE_DATA )
     {
         fprintf(stderr, "fake_xen: unexpected writev_exact()\n");
         abort();
@@ -408,12 +497,12 @@ int writev_exact(int fd, const struct iovec *iov, int iovcnt)
         return -1;
     }
 
-    hdr = iov[2].iov_base;
-    pfns = iov[3].iov_base;
-    if ( iov[3].iov_len != hdr->count * sizeof(*pfns) )
+    if ( !iov_read(&c, &hdr, sizeof(hdr)) || hdr.count > MAX_BATCH_SIZE ||
+         !iov_read(&c, pfns, hdr.count * sizeof(*pfns)) )
         abort();
+    count = hdr.count;
 
-    for ( i = 0; i < hdr->count; i++ )
+    for ( i = 0; i < count; i++ )
     {
         uint64_t pfn = pfns[i] & ((1ULL << 32) - 1);
         uint32_t type = pfns[i] >> 32;
@@ -421,9 +510,16 @@ int writev_exact(int fd, const struct iovec *iov, int iovcnt)
 
         if ( !page_type_has_stream_data(type) )
             continue;
-        if ( page >= (unsigned int)iovcnt || pfn >= fake.p2m_size )
+        if ( pfn >= fake.p2m_size )
             abort();
-        tag = iov[page++].iov_base;
+        tag = iov_take(&c, XC_PAGE_SIZE);
+        if ( !tag )
+        {
+            fprintf(stderr, "fake_xen: record with fewer pages than pfns "
+                    "with data\n");
+            abort();
+        }
+        pages++;
         if ( tag->magic != FAKE_PAGE_MAGIC || tag->pfn != pfn )
         {
             fprintf(stderr, "fake_xen: page data for pfn %#"PRIx64
@@ -440,16 +536,26 @@ int writev_exact(int fd, const struct iovec *iov, int iovcnt)
             fake.sent_in_round[round]++;
         fake.pages_sent++;
     }
-    if ( page != (unsigned int)iovcnt )
+    if ( iov_take(&c, 1) )
+    {
+        fprintf(stderr, "fake_xen: record longer than its pages\n");
         abort();
+    }
+    if ( rhdr.length != sizeof(hdr) + count * sizeof(*pfns) +
+         pages * XC_PAGE_SIZE )
+    {
+        fprintf(stderr, "fake_xen: record length %u for %u pfns and %lu "
+                "pages\n", rhdr.length, count, pages);
+        abort();
+    }
 
-    for ( i = 0; i < hdr->count; i++ )
+    for ( i = 0; i < count; i++ )
         fake.stream_hash = (fake.stream_hash ^ pfns[i]) * 0x100000001b3ULL;
     fake.stream_hash = (fake.stream_hash ^ ~0ULL) * 0x100000001b3ULL;
-    fake.pfns_sent += hdr->count;
+    fake.pfns_sent += count;
     fake.records++;
     if ( fake.on_record )
-        fake.on_record(&fake, pfns, hdr->count, (unsigned long)iovcnt - 4);
+        fake.on_record(&fake, pfns, count, pages);
     return 0;
 }
 
