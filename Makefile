@@ -18,18 +18,33 @@ XEN_BASE = xen-precopy-base
 # the tests' build output, one folder per tree
 TESTS_O = $(BUILD)/tests/$(notdir $(TREE))
 TESTS = $(MAKE) -C tests XEN_ROOT='$(TREE)' XEN_BASE=$(XEN_BASE) O='$(TESTS_O)'
-# The legacy series (patches/legacy) is checked on two Xen trees from before
-# the precopy hook: LEGACY_XEN_SRC (upstream 4.9) and LEGACY_SEED_SRC
-# (f99b7b0637, the commit before the hook), each a tarball or a directory;
-# by default the tarballs of ../shared/trees, if there.  'make check' checks
-# those set (check-legacy-trees); 'make check-legacy XEN_SRC=<tree>' one tree.
-LEGACY_XEN_SRC ?= $(abspath $(firstword $(wildcard ../shared/trees/xen-RELEASE-4.9.*.tar*)))
-LEGACY_SEED_SRC ?= $(abspath $(firstword $(wildcard ../shared/trees/xen-seed-base-*.tar*)))
+# The trees 'make check' runs on besides Debian's (the main job's): each a
+# tarball or a directory (a clone of xen.git at that commit), by default
+# the tarballs of TREES_DIR when it is there (as in CI; its README says
+# which commit each is).  'make' never needs them.
+#   XEN_MASTER_SRC   upstream master c447b7308b: the series of patches/
+#   XEN_4_22_SRC, XEN_4_20_SRC   RELEASE-4.22.0, RELEASE-4.20.4:
+#                    patches/stable, as on Debian's 4.17.5
+#   LEGACY_XEN_SRC, LEGACY_SEED_SRC   RELEASE-4.9.4, and f99b7b0637 (the
+#                    commit before the precopy hook): patches/legacy
+TREES_DIR ?= ../shared/trees
+tree_in = $(abspath $(firstword $(wildcard $(TREES_DIR)/$(1))))
+XEN_MASTER_SRC ?= $(call tree_in,xen-master-*.tar*)
+XEN_4_22_SRC ?= $(call tree_in,xen-RELEASE-4.22.*.tar*)
+XEN_4_20_SRC ?= $(call tree_in,xen-RELEASE-4.20.*.tar*)
+LEGACY_XEN_SRC ?= $(call tree_in,xen-RELEASE-4.9.*.tar*)
+LEGACY_SEED_SRC ?= $(call tree_in,xen-seed-base-*.tar*)
 LEGACY_TREE = BUILD='$(BUILD)' tools/legacy-tree
+# what each tree variable stands for, for the line naming those skipped
+TREE_VARS = XEN_MASTER_SRC:master XEN_4_22_SRC:RELEASE-4.22.0 \
+  XEN_4_20_SRC:RELEASE-4.20.4 LEGACY_XEN_SRC:RELEASE-4.9.4 \
+  LEGACY_SEED_SRC:f99b7b0637
+SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
+  $($(firstword $(subst :, ,$(v)))),,$(v))))
 
-.PHONY: all help deps fetch tree build summary check check-unit bisect debian check-debian \
-	check-packaging check-legacy check-legacy-trees check-e2e-if-any check-man check-libvirt \
-	refresh clean distclean sim bench e2e e2e-images
+.PHONY: all help deps fetch tree build summary check check-tree check-unit bisect debian \
+	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
+	check-libvirt refresh clean distclean sim bench bench-midround e2e e2e-images
 
 all: deps
 	$(XEN_TREE) all
@@ -39,18 +54,27 @@ help:
 	@echo '  all        (default) deps, tree, build, then print a summary'
 	@echo '  deps       install missing build and test packages (tools/install-deps)'
 	@echo '  fetch      download and verify Debian source package xen=$$(XEN_DEB_VERSION) into $$(BUILD)/dl'
-	@echo '  tree       prepare the Xen git tree: base tagged $(XEN_BASE) + patches/series (git am)'
+	@echo '  tree       prepare the Xen git tree: base tagged $(XEN_BASE) + its series (git am): patches/stable'
+	@echo '             on Debian'"'"'s 4.17.5 and on 4.17-4.22, patches/ on master (XEN_SRC=)'
 	@echo '  build      tree, configure (once), build tools/include, tools/libs, tools/xl (-Werror)'
 	@echo '  summary    print tree, mode, base, applied patches and build result'
-	@echo '  check      check-unit, check-man, bisect, check-debian, check-packaging, check-legacy-trees, e2e unless E2E=0 (what CI runs)'
+	@echo '  check      what CI runs: on Debian'"'"'s 4.17.5 check-tree, check-debian, check-packaging; check-drift;'
+	@echo '             check-tree on each of XEN_MASTER_SRC, XEN_4_22_SRC, XEN_4_20_SRC; check-legacy-trees;'
+	@echo '             e2e on 4.17.5 and on master, unless E2E=0.  One line names the trees it skipped'
+	@echo '  check-tree check-unit, check-man, bisect and sim of the tree in use (Debian'"'"'s, or XEN_SRC=)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
 	@echo '  check-man     the patched xl man page through podchecker and pod2man, no warning allowed'
 	@echo '  check-debian  check-unit with MODE=debian'
-	@echo '  check-packaging  dpkg-source -x, patches added to debian/patches/series, quilt push -a, dpkg-source -b'
-	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
+	@echo '  check-packaging  dpkg-source -x, patches/stable added to debian/patches/series, quilt push -a,'
+	@echo '             dpkg-source -b'
+	@echo '  check-drift  patches/stable against patches/: same patches and changes but for patches/stable/drift'
+	@echo '             (tools/check-drift), and a negative control'
+	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim, xen-dirty-record), test the recorder'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
+	@echo '  bench-midround  sim, then the instructions mid-round consultation adds to the save loop'
+	@echo '             (callgrind, batches 4 against 0; tools/bench-midround)'
 	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 tree (XEN_SRC=, else LEGACY_XEN_SRC; a tarball or a'
 	@echo '             directory): apply, build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan'
 	@echo '             (tools/legacy-tree)'
@@ -61,13 +85,18 @@ help:
 	@echo '             migration scenarios of tests/e2e (E2E_ONLY="a b" picks some), on the tree in use'
 	@echo '             (XEN_SRC=<tree> for another); cache and logs per tree: $$(BUILD)/e2e/<tree>, .debs shared'
 	@echo '  e2e-images build what e2e boots (hypervisor with shadow paging, dom0 and guest images)'
-	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to patches/ (+ cover letter, series)'
+	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to its series (+ cover letter, series)'
 	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, $$(BUILD)/libvirt-check, tests/build)'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
 	@echo '  help       this list'
 	@echo 'Variables:'
 	@echo '  MODE=orig|debian        orig: upstream tarball only (default); debian: with Debian patches'
-	@echo '  XEN_SRC=/path/to/xen    use this Xen tree (copied, never modified) instead of Debian'"'"'s package'
+	@echo '  XEN_SRC=<tree>          use this Xen tree, a tarball or a directory (copied, never modified),'
+	@echo '                          instead of Debian'"'"'s package; its tree is build/xen-<its name>'
+	@echo '  TREES_DIR=<dir>         where the tarballs of the trees below are looked for (default ../shared/trees)'
+	@echo '  XEN_MASTER_SRC=<tree>   upstream master c447b7308b, for make check (default $(or $(XEN_MASTER_SRC),none))'
+	@echo '  XEN_4_22_SRC=<tree>     RELEASE-4.22.0, for make check (default $(or $(XEN_4_22_SRC),none))'
+	@echo '  XEN_4_20_SRC=<tree>     RELEASE-4.20.4, for make check (default $(or $(XEN_4_20_SRC),none))'
 	@echo '  LEGACY_XEN_SRC=<tree>   a Xen 4.6-4.9 tree (tarball or directory) for check-legacy(-trees) (default'
 	@echo '                          $(or $(LEGACY_XEN_SRC),none: no ../shared/trees/xen-RELEASE-4.9.*.tar*))'
 	@echo '  LEGACY_SEED_SRC=<tree>  the second tree of check-legacy-trees: f99b7b0637, the commit before the hook (default'
@@ -97,31 +126,66 @@ build: deps
 summary:
 	$(XEN_TREE) summary
 
+# One step of check, timed: $(1) what it is (no commas), $(2) the make
+# goals and variables.  A step that fails stops the rest.
+define check_step
+echo "=== check: $(1)"; t0=$$SECONDS; \
+if ! $(MAKE) --no-print-directory $(2); then \
+  echo "=== check: $(1): FAILED ($$((SECONDS - t0)) s)"; exit 1; fi; \
+echo "=== check: $(1): ok ($$((SECONDS - t0)) s)";
+endef
+
+# The line naming the trees check skips, and how to supply one.
+SKIP_HOW = give each a tarball or a clone of xen.git at that commit \
+  (e.g. XEN_MASTER_SRC=~/src/xen after git checkout c447b7308b), or \
+  TREES_DIR=<a folder of the tarballs>: see README.md
+SKIP_LIST = $(foreach v,$(SKIPPED_TREES),$(word 2,$(subst :, ,$(v))) \
+  ($(firstword $(subst :, ,$(v)))=))
+comma := ,
+rparen := )
+skipped_line = $(if $(SKIPPED_TREES),echo "check: skipped the trees \
+  $(subst =$(rparen) ,=$(rparen)$(comma) ,$(strip $(SKIP_LIST))): \
+  $(strip $(SKIP_HOW))";)
+
 # One after the other, not in parallel: bisect checks out each commit of
-# the tree the tests use.  check-debian and check-packaging: the series on
-# Debian's patch stack.  e2e last: it is the longest.  The last line adds
-# up the cmocka summaries and gives e2e's; a step that fails stops the
-# rest and fails check, cmocka failure or not.
+# the tree the tests use.  Debian's 4.17.5 first (the orig tarball, then
+# its patch stack: unit tests, and quilt), the drift of the two series,
+# then the other trees, the legacy ones, and e2e last: it is the longest.
+# The last lines give each step's time and add up the cmocka summaries
+# and e2e's.
 check:
 	@mkdir -p '$(BUILD)'
-	@set -o pipefail; start=$$SECONDS; { \
-	  $(MAKE) --no-print-directory check-unit && \
-	  $(MAKE) --no-print-directory check-man && \
-	  $(MAKE) --no-print-directory bisect && \
-	  $(MAKE) --no-print-directory check-debian && \
-	  $(MAKE) --no-print-directory check-packaging && \
-	  $(MAKE) --no-print-directory check-legacy-trees && \
-	  $(MAKE) --no-print-directory check-e2e-if-any; \
-	} 2>&1 | tee '$(BUILD)/check.log'; rc=$$?; \
-	echo "check: took $$((SECONDS - start)) s"; \
+	@set -o pipefail; start=$$SECONDS; ( \
+	  $(skipped_line) \
+	  $(call check_step,4.17.5 Debian orig tarball: unit tests + man page + bisect,check-tree) \
+	  $(call check_step,4.17.5 Debian patch stack: unit tests,check-debian) \
+	  $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
+	  $(call check_step,patches/stable against patches/,check-drift) \
+	  $(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_MASTER_SRC)')) \
+	  $(if $(XEN_4_22_SRC),$(call check_step,4.22.0: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_22_SRC)')) \
+	  $(if $(XEN_4_20_SRC),$(call check_step,4.20.4: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_20_SRC)')) \
+	  $(if $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC),$(call check_step,legacy trees,check-legacy-trees)) \
+	  $(if $(filter 0,$(E2E)),echo 'e2e: skipped (E2E=0)';,\
+	    $(call check_step,e2e on 4.17.5,e2e) \
+	    $(if $(XEN_MASTER_SRC),$(call check_step,e2e on master,e2e XEN_SRC='$(XEN_MASTER_SRC)'))) \
+	) 2>&1 | tee '$(BUILD)/check.log'; rc=$$?; \
+	echo "check: took $$((SECONDS - start)) s:"; \
+	sed -n 's/^=== check: \(.*\): \(ok\|FAILED\) (\([0-9]*\) s)$$/  \3 s  \1 (\2)/p' '$(BUILD)/check.log'; \
+	$(skipped_line) \
 	awk -v rc=$$rc \
 	    '/^\[  PASSED  \] [0-9]+ test/ { p += $$4 } \
 	     /^\[  FAILED  \] [0-9]+ test/ { f += $$4 } \
-	     /^e2e: [0-9]+ passed, [0-9]+ failed/ { e = "; " $$0 } \
-	     END { printf "check: %d passed, %d failed%s%s\n", p, f, e, \
+	     /^e2e: [0-9]+ passed, [0-9]+ failed/ { ep += $$2; ef += $$4; e = 1 } \
+	     END { printf "check: %d passed, %d failed%s%s\n", p, f, \
+	           e ? sprintf("; e2e: %d passed, %d failed", ep, ef) : "", \
 	           rc ? " (a step failed: see above)" : ""; \
-	           exit f > 0 || rc != 0 }' \
+	           exit f > 0 || ef > 0 || rc != 0 }' \
 	  '$(BUILD)/check.log'
+
+# The tree in use (Debian's 4.17.5, or XEN_SRC): unit tests, man page,
+# every prefix of its series, and the simulator and its recorder built
+# against it (the recorder's tests run).
+check-tree: check-unit check-man bisect sim
 
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }
@@ -151,11 +215,29 @@ check-packaging: fetch
 check-debian:
 	$(MAKE) MODE=debian check-unit
 
+# The backport is the master series but for what the trees force on it
+# (patches/stable/drift); and the check catches a changed line in a copy.
+check-drift:
+	tools/check-drift patches patches/stable
+	@d='$(BUILD)/drift-control'; rm -rf "$$d"; mkdir -p '$(BUILD)'; \
+	cp -a patches/stable "$$d"; p=$$(sed -n 5p "$$d/series"); \
+	sed -i '0,/^+[^+]/s/^+\(.*\)$$/+\1 \/* drift *\//' "$$d/$$p"; \
+	if tools/check-drift patches "$$d" > "$$d.log"; then \
+	  echo "check-drift: the negative control was not caught" >&2; exit 1; fi; \
+	echo "check-drift: negative control: a line changed in $$p of a copy of the backport is caught"
+
 # The precopy policy simulator and its benchmark (tools/precopy-sim).
 SIM_O = $(BUILD)/sim/$(notdir $(TREE))
 SEEDS ?= 30
 sim: build
-	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)'
+	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)' all check
+
+# What mid-round consultation costs the save loop, in instructions
+# (callgrind): tools/bench-midround.
+bench-midround: sim
+	tools/install-deps valgrind
+	tools/bench-midround '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
+	  '$(BUILD)/bench-midround'
 
 bench: sim
 	tools/precopy-sim/bench '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
