@@ -82,7 +82,8 @@ help:
 	@echo '  check-libvirt  build, then Debian'"'"'s libvirt libxl driver compiled against the patched and the'
 	@echo '             unpatched headers: no new error or warning (tools/check-libvirt; not part of check)'
 	@echo '  e2e        build, then boot Xen + dom0 under QEMU (TCG) with the patched tools and run the'
-	@echo '             migration scenarios of tests/e2e (E2E_ONLY="a b" picks some); cache: $$(BUILD)/e2e'
+	@echo '             migration scenarios of tests/e2e (E2E_ONLY="a b" picks some), on the tree in use'
+	@echo '             (XEN_SRC=<tree> for another); cache and logs per tree: $$(BUILD)/e2e/<tree>, .debs shared'
 	@echo '  e2e-images build what e2e boots (hypervisor with shadow paging, dom0 and guest images)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to its series (+ cover letter, series)'
 	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, $$(BUILD)/libvirt-check, tests/build)'
@@ -103,7 +104,8 @@ help:
 	@echo '  XEN_DEB_VERSION=<ver>   Debian source version (default $(XEN_DEB_VERSION));'
 	@echo '                          list: apt-cache showsrc xen | grep ^Version'
 	@echo '  BUILD=<dir>             build folder (default build/)'
-	@echo '  E2E_ONLY="a b"          make e2e: run only these scenarios (tests/e2e/scenarios.sh)'
+	@echo '  E2E_ONLY="a b"          make e2e: run only these scenarios (tests/e2e/scenarios.sh); for a second'
+	@echo '                          tree, E2E_ONLY='"'"'$$(E2E_TREE_SPECIFIC)'"'"' = those whose code differs between trees'
 	@echo '  E2E=0                   make check without e2e (about 12 minutes less)'
 	@echo '  FORCE=1                 let tree/build discard unsaved commits/changes in the tree'
 	@echo '  REBUILD=1               run Xen'"'"'s make even when nothing changed since the last build'
@@ -270,12 +272,26 @@ refresh:
 	$(XEN_TREE) refresh
 
 # The end-to-end test: real migrations of a PVH and a PV guest under QEMU,
-# with the tree's patched tools (tests/e2e/README.md).
-E2E_DIR = $(BUILD)/e2e
+# with the tree's patched tools (tests/e2e/README.md).  One cache per tree,
+# side by side (build/e2e/xen-orig, build/e2e/xen-master-..., each with its
+# hypervisor, images and logs); the downloaded .debs are shared
+# (build/e2e/debs).  'make e2e XEN_SRC=<tree>' runs it on that tree.
+E2E_ROOT = $(BUILD)/e2e
+E2E_DIR = $(E2E_ROOT)/$(notdir $(TREE))
 E2E_ONLY ?=
+# The scenarios whose code differs between the trees (the libxenguest save
+# loop and its page counts, the save helper, libxl's abort and control),
+# with selftest, the checker's negative control; left out: xl's option
+# parsing and the engine's round and dirty rules (the same code on every
+# tree, and unit-tested), timeout_abort (abort_if_busy's path), and the
+# 10 migrations of busy_x10 (pvh_migrate's path; the longest).  For a
+# second tree: make e2e XEN_SRC=<tree> E2E_ONLY='$(E2E_TREE_SPECIFIC)'
+E2E_TREE_SPECIFIC = selftest pvh_migrate pvh_save_restore pvh_opt_max_factor \
+	pvh_opt_downtime pvh_opt_timeout_switchover pvh_abort_if_busy pvh_ctl_abort \
+	pvh_ctl_switchover pvh_ctl_downtime pvh_kill_save_helper pv_migrate pv_save_restore
 e2e-images: build
 	tools/install-deps e2e
-	tests/e2e/build '$(TREE)' '$(E2E_DIR)'
+	tests/e2e/build '$(TREE)' '$(E2E_DIR)' '$(E2E_ROOT)'
 
 e2e: e2e-images
 	tests/e2e/run '$(E2E_DIR)' $(E2E_ONLY)

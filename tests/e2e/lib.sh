@@ -180,14 +180,12 @@ logdirty_state() {
         END { print (st == "" ? "off" : st) }'
 }
 
-# pid of the running libxl-save-helper with --save-domain (the sender)
+# pid of the running libxl-save-helper with --save-domain (the sender).
+# One ps and one awk: a tr and a grep per process took 10 to 20 s a call
+# under TCG on a loaded host.
 save_helper_pid() {
-    local p
-    for p in /proc/[0-9]*; do
-        tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'libxl-save-helper --save-domain' \
-            && { echo ${p#/proc/}; return 0; }
-    done
-    return 1
+    ps -o pid,args | awk '$2 ~ /libxl-save-helper$/ && $3 == "--save-domain" { print $1; found = 1; exit }
+                          END { exit !found }'
 }
 
 # The receiving side of a localhost migration: with -s '' xl runs the
