@@ -44,7 +44,7 @@ SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
 
 .PHONY: all help deps fetch tree build summary check check-tree check-unit bisect debian \
 	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
-	check-libvirt refresh clean distclean sim bench e2e e2e-images
+	check-libvirt check-docs refresh clean distclean sim bench e2e e2e-images
 
 all: deps
 	$(XEN_TREE) all
@@ -71,6 +71,8 @@ help:
 	@echo '             dpkg-source -b'
 	@echo '  check-drift  patches/stable against patches/: same patches and changes but for patches/stable/drift'
 	@echo '             (tools/check-drift), and a negative control'
+	@echo '  check-docs the counts the docs and cover letters give (tests, scenarios, options, patches) are the'
+	@echo '             code'"'"'s, and each cover letter carries its cover.txt (tools/check-docs); negative controls'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
 	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 tree (XEN_SRC=, else LEGACY_XEN_SRC; a tarball or a'
@@ -220,6 +222,13 @@ check-drift:
 	if tools/check-drift patches "$$d" > "$$d.log"; then \
 	  echo "check-drift: the negative control was not caught" >&2; exit 1; fi; \
 	echo "check-drift: negative control: a line changed in $$p of a copy of the backport is caught"
+
+# The counts the docs give are the code's (tools/check-docs); and the
+# check catches a wrong count, an unchecked one and a stale cover letter
+# in copies of the docs.
+check-docs:
+	tools/check-docs
+	tools/check-docs --controls '$(BUILD)/docs-control'
 
 # The precopy policy simulator and its benchmark (tools/precopy-sim).
 SIM_O = $(BUILD)/sim/$(notdir $(TREE))
