@@ -44,7 +44,7 @@ SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
 
 .PHONY: all help deps fetch tree build summary check check-tree check-unit bisect debian \
 	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
-	check-libvirt check-docs refresh clean distclean sim bench e2e e2e-images
+	check-libvirt check-docs refresh clean distclean sim bench bench-midround e2e e2e-images
 
 all: deps
 	$(XEN_TREE) all
@@ -61,7 +61,7 @@ help:
 	@echo '  check      what CI runs: on Debian'"'"'s 4.17.5 check-tree, check-debian, check-packaging; check-drift;'
 	@echo '             check-tree on each of XEN_MASTER_SRC, XEN_4_22_SRC, XEN_4_20_SRC; check-legacy-trees;'
 	@echo '             e2e on 4.17.5 and on master, unless E2E=0.  One line names the trees it skipped'
-	@echo '  check-tree check-unit, check-man and bisect of the tree in use (Debian'"'"'s, or XEN_SRC=)'
+	@echo '  check-tree check-unit, check-man, bisect and sim of the tree in use (Debian'"'"'s, or XEN_SRC=)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
@@ -73,8 +73,10 @@ help:
 	@echo '             (tools/check-drift), and a negative control'
 	@echo '  check-docs the counts the docs and cover letters give (tests, scenarios, options, patches) are the'
 	@echo '             code'"'"'s, and each cover letter carries its cover.txt (tools/check-docs); negative controls'
-	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim)'
+	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim, xen-dirty-record), test the recorder'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
+	@echo '  bench-midround  sim, then the instructions mid-round consultation adds to the save loop'
+	@echo '             (callgrind, batches 4 against 0; tools/bench-midround)'
 	@echo '  check-legacy  the legacy series on a Xen 4.6-4.9 tree (XEN_SRC=, else LEGACY_XEN_SRC; a tarball or a'
 	@echo '             directory): apply, build tools/libxc, every prefix built and tested, tests plain and ASan+UBSan'
 	@echo '             (tools/legacy-tree)'
@@ -182,8 +184,9 @@ check:
 	  '$(BUILD)/check.log'
 
 # The tree in use (Debian's 4.17.5, or XEN_SRC): unit tests, man page,
-# every prefix of its series.
-check-tree: check-unit check-man bisect
+# every prefix of its series, and the simulator and its recorder built
+# against it (the recorder's tests run).
+check-tree: check-unit check-man bisect sim
 
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }
@@ -235,7 +238,14 @@ check-docs:
 SIM_O = $(BUILD)/sim/$(notdir $(TREE))
 SEEDS ?= 30
 sim: build
-	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)'
+	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)' all check
+
+# What mid-round consultation costs the save loop, in instructions
+# (callgrind): tools/bench-midround.
+bench-midround: sim
+	tools/install-deps valgrind
+	tools/bench-midround '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \
+	  '$(BUILD)/bench-midround'
 
 bench: sim
 	tools/precopy-sim/bench '$(SIM_O)/precopy-sim' tools/precopy-sim/workloads \

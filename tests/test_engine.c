@@ -661,6 +661,66 @@ static void test_huge_guest(void **state)
     assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DATA);
 }
 
+#ifdef TEST_HAVE_CONTROL_PARSE
+/*
+ * The runtime control's xenstore nodes, as libxl's save reads them: a
+ * downtime target is digits only, from 1 to UINT32_MAX; anything else is
+ * refused (and the save keeps the target it had).
+ */
+static void test_control_parse(void **state)
+{
+    static const struct {
+        const char *downtime;
+        int rc;
+        uint32_t ms;
+    } t[] = {
+        { NULL, 0, 0 },
+        { "1", 0, 1 },
+        { "250", 0, 250 },
+        { "4294967295", 0, UINT32_MAX },
+        { "0250", 0, 250 },
+        { "", -1, 0 },
+        { "0", -1, 0 },
+        { "4294967296", -1, 0 },                /* overflows 32 bits */
+        { "18446744073709551617", -1, 0 },      /* and 64 */
+        { "-5", -1, 0 },
+        { "+5", -1, 0 },
+        { " 100", -1, 0 },
+        { "100 ", -1, 0 },
+        { "100\n", -1, 0 },
+        { "12ms", -1, 0 },
+        { "abc", -1, 0 },
+        { "0x10", -1, 0 },
+        { "1e3", -1, 0 },
+    };
+    libxl__precopy_control c;
+    unsigned int i;
+
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        memset(&c, 0xff, sizeof(c));
+        if (libxl__precopy_control_parse(NULL, NULL, t[i].downtime, &c) !=
+            t[i].rc || c.downtime_ms != t[i].ms) {
+            print_error("downtime-ms '%s': expected rc %d and %u ms, got "
+                        "%u ms\n", t[i].downtime ? t[i].downtime : "(none)",
+                        t[i].rc, t[i].ms, c.downtime_ms);
+            fail();
+        }
+        assert_false(c.abort);
+        assert_false(c.switchover);
+    }
+
+    /* abort and switchover: set when their node exists, whatever it holds. */
+    assert_int_equal(libxl__precopy_control_parse("", "garbage", NULL, &c),
+                     0);
+    assert_true(c.abort);
+    assert_true(c.switchover);
+    assert_int_equal(libxl__precopy_control_parse("1", NULL, "x", &c), -1);
+    assert_true(c.abort);
+    assert_false(c.switchover);
+    assert_int_equal(c.downtime_ms, 0);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -682,6 +742,9 @@ int main(void)
         cmocka_unit_test(test_bandwidth_hole),
         cmocka_unit_test(test_extrapolation),
         cmocka_unit_test(test_huge_guest),
+#ifdef TEST_HAVE_CONTROL_PARSE
+        cmocka_unit_test(test_control_parse),
+#endif
     };
 
     return cmocka_run_group_tests_name("precopy engine", tests, NULL, NULL);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,10 +42,12 @@ int ipc_xc_domain_save(xc_interface *xch, int io_fd, uint32_t dom,
                        uint32_t flags, struct save_callbacks *callbacks,
                        xc_stream_type_t stream_type, int recv_fd);
 
-enum scenario { MARSHAL, LOOP, BENCH };
+enum scenario { MARSHAL, LOOP, BENCH, MANY };
 
 #define MAX_CALLS 64
 #define BENCH_CALLS 20000
+#define MANY_CALLS 100000
+#define MANY_WARMUP 1000
 
 /* What the helper's side saw, sent back to the parent. */
 struct child_result {
@@ -58,6 +61,7 @@ struct child_result {
     unsigned long stale, pages_sent, sent_stopcopy;
     uint64_t stream_hash;
     double median_us;
+    long rss_growth_kib;        /* MANY: after the warm-up, to the end */
 };
 
 /* The parent's side: libxl's part. */
@@ -83,6 +87,7 @@ struct ipc {
     bool gone;
     bool completed;
     int retval, errnoval;
+    long rss_warm_kib, rss_growth_kib;  /* MANY: libxl's side */
 };
 
 static struct ipc *cur;
@@ -133,6 +138,14 @@ static int cmp_double(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
 
     return x < y ? -1 : x > y;
+}
+
+static long maxrss_kib(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
 }
 
 static double now_us(void)
@@ -189,6 +202,22 @@ int ipc_xc_domain_save(xc_interface *xch, int io_fd, uint32_t dom,
         qsort(t, BENCH_CALLS, sizeof(*t), cmp_double);
         result.median_us = t[BENCH_CALLS / 2];
         break;
+
+    case MANY: {
+        long warm = 0;
+
+        for ( i = 0; i < MANY_CALLS; i++ ) {
+            struct precopy_stats s = { i / 64, i * 1024UL, -1, 1024,
+                                       (i % 64) * 1024 + 1 };
+
+            if ( i == MANY_WARMUP )
+                warm = maxrss_kib();
+            cb->precopy_policy(s, cb->data);
+        }
+        result.n = i;
+        result.rss_growth_kib = maxrss_kib() - warm;
+        break;
+    }
     }
 
     result.rc = rc;
@@ -293,6 +322,12 @@ static int parent_policy(struct precopy_stats stats, void *user)
         ipc->got[n] = stats;
     if ( ipc->scenario == MARSHAL )
         return marshal_answer(stats);
+    if ( ipc->scenario == MANY ) {
+        if ( ipc->n == MANY_WARMUP )
+            ipc->rss_warm_kib = maxrss_kib();
+        else if ( ipc->n == MANY_CALLS )
+            ipc->rss_growth_kib = maxrss_kib() - ipc->rss_warm_kib;
+    }
     if ( ipc->abort_at && ipc->n == ipc->abort_at )
         return XGS_POLICY_ABORT;
     if ( ipc->signal_at && ipc->n == ipc->signal_at ) {
@@ -575,6 +610,31 @@ static void test_loop_orphaned(void **state)
 }
 #endif /* IPC_HAVE_ORPHAN */
 
+/*
+ * 100,000 consultations: neither side's memory grows (after a warm-up),
+ * so nothing is kept per consultation on the message path or by the
+ * engine.
+ */
+static void test_memory_flat(void **state)
+{
+    struct ipc ipc = { .scenario = MANY };
+    struct child_result res;
+    int status = run_helper(&ipc, &res);
+
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(ipc.n, MANY_CALLS);
+    assert_int_equal(res.n, MANY_CALLS);
+    print_message("memory over %d consultations: libxl's side +%ld KiB, "
+                  "the helper's +%ld KiB\n", MANY_CALLS - MANY_WARMUP,
+                  ipc.rss_growth_kib, res.rss_growth_kib);
+#ifndef __SANITIZE_ADDRESS__
+    /* (ASan's quarantine keeps freed memory: there the figures grow.) */
+    assert_true(ipc.rss_growth_kib <= 64);
+    assert_true(res.rss_growth_kib <= 64);
+#endif
+}
+
 static void bench(void)
 {
     struct ipc ipc = { .scenario = BENCH };
@@ -599,6 +659,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_loop_default),
         cmocka_unit_test(test_loop_abort),
         cmocka_unit_test(test_signal_during_reply),
+        cmocka_unit_test(test_memory_flat),
 #ifdef IPC_HAVE_ORPHAN
         cmocka_unit_test(test_loop_orphaned),
 #endif

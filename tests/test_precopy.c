@@ -241,6 +241,74 @@ static void test_write_failure_midround(void **state)
     assert_non_null(strstr(fake.error_log, "Failed to write page data"));
 }
 
+/*
+ * Failures injected where the save can fail: each leaves the guest
+ * running (never suspended) with log-dirty off, and says why.
+ */
+static void test_logdirty_enable_failure(void **state)
+{
+    struct fixture *f = *state;
+
+    f->wl.dflt = 100;
+    fake.fail_enable = true;
+    run(f, __func__);
+
+    check_aborted(f, EBUSY);
+    assert_int_equal(fake.pages_sent, 0);
+    assert_int_equal(f->log.n, 0);
+    assert_non_null(strstr(fake.error_log, "Failed to enable logdirty"));
+}
+
+static void test_suspend_failure(void **state)
+{
+    struct fixture *f = *state;
+
+    f->wl.dflt = 100;
+    fake.fail_suspend = true;
+    run(f, __func__);
+
+    assert_int_equal(f->rc, -1);
+    assert_int_equal(fake.suspend_calls, 0);
+    assert_false(fake.suspended);
+    assert_false(fake.final_clean);
+    check_domain_left_sane(f);
+    assert_non_null(strstr(fake.error_log, "suspend() failed"));
+}
+
+/* The stream breaks in a later round (round 2's only record). */
+static void test_write_failure_later_round(void **state)
+{
+    struct fixture *f = *state;
+
+    f->wl.dflt = 100;
+    fake.fail_write_on = 3;
+    run(f, __func__);
+
+    check_aborted(f, EIO);
+    assert_int_equal(fake.records, 3);
+    assert_int_equal(fake.pages_sent, 1024 + 100);
+    assert_int_equal(fake.cleans, 2);
+}
+
+#ifdef TEST_HAVE_OFF_ERROR
+/*
+ * Turning log-dirty off fails when the save is done: it is said, so that
+ * the caller can try again (libxl does, after a failed save).
+ */
+static void test_logdirty_off_failure(void **state)
+{
+    struct fixture *f = *state;
+
+    f->wl.dflt = 100;
+    fake.fail_off_on = 1;
+    run(f, __func__);
+
+    assert_int_equal(f->rc, 0);
+    assert_true(fake.logdirty);             /* left on: hence the error */
+    assert_non_null(strstr(fake.error_log, "Failed to disable logdirty"));
+}
+#endif
+
 /* A non-live save (xl save) suspends first and never asks the policy. */
 static void test_nonlive_save(void **state)
 {
@@ -548,6 +616,73 @@ static void test_midround_abort(void **state)
     assert_int_equal(fake.cleans, 0);
 }
 
+/*
+ * Stop at once, before the first round: that round, all of the guest, is
+ * still sent live and is the last one.  Mid-round, the policy answers
+ * log->param - 1.
+ */
+static int inner_stop_then(struct policy_log *log, struct precopy_stats s)
+{
+    if ( log->n == 1 )
+        return XGS_POLICY_STOP_AND_COPY;
+    if ( s.round_remaining )
+        return (int)log->param - 1;
+    return inner_default(log, s);
+}
+
+/*
+ * ABORT in the last round (after a decision to stop) is acted on: the save
+ * fails, the guest never suspended.
+ */
+static void test_midround_last_round_abort(void **state)
+{
+    struct fixture *f = *state;
+
+    resize(4096);
+    f->wl.dflt = 100;
+    f->log.inner = inner_stop_then;
+    f->log.param = XGS_POLICY_ABORT + 1;
+    f->cbs.precopy_policy_batches = 1;
+    run(f, __func__);
+
+    check_aborted(f, ECANCELED);
+    assert_int_equal(f->log.n, 2);
+    check_call(&f->log.call[1], 0, -1, XGS_POLICY_ABORT);
+    assert_int_equal(f->log.call[1].stats.round_remaining, 3072);
+    assert_int_equal(fake.pages_sent, 1024);
+}
+
+/*
+ * Any other decision in the last round carries on with it: the round is
+ * sent live, all of it, and the pause sends only what the guest wrote.
+ */
+static void test_midround_last_round_carries_on(void **state)
+{
+    struct fixture *f = *state;
+    static const int decisions[] = {
+        XGS_POLICY_STOP_AND_COPY, XGS_POLICY_CONTINUE_PRECOPY,
+    };
+    unsigned int i;
+
+    for ( i = 0; i < sizeof(decisions) / sizeof(*decisions); i++ )
+    {
+        resize(4096);
+        memset(&f->log, 0, sizeof(f->log));
+        f->wl.dflt = 100;
+        f->log.inner = inner_stop_then;
+        f->log.param = decisions[i] + 1;
+        f->cbs.precopy_policy_batches = 1;
+        run(f, __func__);
+
+        check_completed(f);
+        assert_int_equal(f->log.n, 4);      /* before, and 3 mid-round */
+        check_call(&f->log.call[3], 0, -1, decisions[i]);
+        assert_int_equal(f->log.call[3].stats.round_remaining, 1024);
+        assert_int_equal(fake.sent_in_round[0], 4096);
+        assert_int_equal(fake.sent_stopcopy, 100);
+    }
+}
+
 /* An invalid decision mid-round is an error too. */
 static void test_midround_invalid(void **state)
 {
@@ -559,6 +694,23 @@ static void test_midround_invalid(void **state)
     check_aborted(f, EINVAL);
     assert_int_equal(f->log.n, 3);
     assert_int_equal(fake.pages_sent, 2048);
+}
+
+/* The stream breaks after a mid-round consultation, in the first round. */
+static void test_midround_write_failure(void **state)
+{
+    struct fixture *f = *state;
+
+    resize(4096);
+    f->wl.dflt = 100;
+    f->cbs.precopy_policy_batches = 1;
+    fake.fail_write_on = 3;
+    run(f, __func__);
+
+    check_aborted(f, EIO);
+    assert_int_equal(f->log.n, 3);          /* before, and 2 mid-round */
+    assert_int_equal(fake.pages_sent, 2048);
+    assert_int_equal(fake.cleans, 0);
 }
 
 /* Rate limit: every 2 batches of 8, and never after the last batch. */
@@ -594,6 +746,12 @@ int main(void)
         T(test_default_converging_guest),
         T(test_logdirty_failure),
         T(test_write_failure_midround),
+        T(test_logdirty_enable_failure),
+        T(test_suspend_failure),
+        T(test_write_failure_later_round),
+#ifdef TEST_HAVE_OFF_ERROR
+        T(test_logdirty_off_failure),
+#endif
         T(test_nonlive_save),
 #ifdef TEST_HAVE_DECISION_CHECKS
         T(test_abort_before_first_round),
@@ -609,8 +767,11 @@ int main(void)
         T(test_midround_stop_first_round),
         T(test_midround_stop_later_round),
         T(test_midround_abort),
+        T(test_midround_last_round_abort),
+        T(test_midround_last_round_carries_on),
         T(test_midround_invalid),
         T(test_midround_rate_limit),
+        T(test_midround_write_failure),
 #endif
 #undef T
     };

@@ -11,6 +11,7 @@
 #include "xg_sr_common.h"
 
 #include <math.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 
 #include "fake_xen.h"
 #include "sim.h"
+#include "trace.h"
 
 /* 1024 pages a second: 1024 * 4096 * 8 bit. */
 #define LINK_1K "33.554432"
@@ -306,7 +308,8 @@ static void test_shipped_files(void **state)
 {
     static const char *const names[] = {
         "idle", "web", "game", "db", "streamer", "hpc", "bursty", "drift",
-        "linkdrop",
+        "linkdrop", "mixed", "backup", "balloon", "noisy-hpc", "noisy-db",
+        "noisy-mixed", "noisy-app",
     };
     struct sim_workload wl;
     char path[512], err[512];
@@ -318,14 +321,672 @@ static void test_shipped_files(void **state)
         if ( sim_workload_load(&wl, path, err, sizeof(err)) )
             fail_msg("%s", err);
         assert_string_equal(wl.name, names[i]);
+        sim_workload_free(&wl);
     }
     assert_int_equal(sim_workload_load(&wl, "/nonexistent.wl", err,
                                        sizeof(err)), -1);
     assert_non_null(strstr(err, "/nonexistent.wl: "));
 }
 
+/*
+ * The workload model is unchanged: each shipped file, driven alone (no
+ * loop) for 4 s of guest time in steps of 3.7 ms, writes the same pages as
+ * the model of commit 4144914 did (before writers, link schedules and
+ * unpopulated ranges): the same number of writes, of distinct pfns, and
+ * the same version of every pfn.  Since the loop only sees the model
+ * through those writes, today's files give the same results.
+ */
+static void test_model_unchanged(void **state)
+{
+    static const struct {
+        const char *name;
+        uint64_t seed;
+        unsigned long writes, distinct;
+        uint64_t hash;
+    } want[] = {
+        { "idle", 1, 52, 51, 0x3f72003a3f7eed17ULL },
+        { "idle", 2, 50, 48, 0xc03f24d207b37d53ULL },
+        { "web", 1, 738337, 12286, 0xd7b2f4666e5372aeULL },
+        { "web", 2, 730885, 12284, 0xe32709e24686ecceULL },
+        { "game", 1, 367689, 1536, 0xb21f2c300e43aa84ULL },
+        { "game", 2, 365826, 1536, 0x5acc7b393f497ea1ULL },
+        { "db", 1, 1548406, 74550, 0x9962a09cba96c8efULL },
+        { "db", 2, 1532778, 74480, 0x2a2ca82d7d2a66b7ULL },
+        { "streamer", 1, 1831054, 65536, 0xbb7571884e66c4d3ULL },
+        { "streamer", 2, 1831054, 65536, 0xbb7571884e66c4d3ULL },
+        { "hpc", 1, 1100851, 52428, 0x5624c88d498eb62eULL },
+        { "hpc", 2, 1098056, 52428, 0x8444fb5ce81e7c17ULL },
+        { "bursty", 1, 282540, 51975, 0xdcb85d9b0db14defULL },
+        { "bursty", 2, 282540, 51976, 0xacec26fa78a18471ULL },
+        { "drift", 1, 2064542, 80825, 0x57fe284d679003edULL },
+        { "drift", 2, 2043704, 80733, 0xc3faa512cd7899cbULL },
+        { "linkdrop", 1, 1548406, 74567, 0xb946eddd6cde0309ULL },
+        { "linkdrop", 2, 1532778, 74597, 0xb66b2585ed7be0f9ULL },
+    };
+    struct sim_workload wl;
+    struct sim_config c;
+    char path[512], err[512];
+    unsigned long writes, distinct;
+    uint64_t hash;
+    unsigned int i, bad = 0;
+
+    for ( i = 0; i < sizeof(want) / sizeof(want[0]); i++ )
+    {
+        snprintf(path, sizeof(path), "%s/%s.wl", SIM_WORKLOADS, want[i].name);
+        if ( sim_workload_load(&wl, path, err, sizeof(err)) )
+            fail_msg("%s", err);
+        config(&c, &wl, SIM_P_ENGINE, 100);
+        c.seed = want[i].seed;
+        sim_model_drive(&c, 4, 0.0037, &writes, &distinct, &hash);
+        if ( writes != want[i].writes || distinct != want[i].distinct ||
+             hash != want[i].hash )
+        {
+            print_message("        { \"%s\", %"PRIu64", %lu, %lu, "
+                          "0x%016"PRIx64"ULL }, /* want %lu %lu 0x%016"
+                          PRIx64" */\n", want[i].name, want[i].seed, writes,
+                          distinct, hash, want[i].writes, want[i].distinct,
+                          want[i].hash);
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writers, link schedules, unpopulated ranges                          */
+/* ------------------------------------------------------------------ */
+
+static void drive(const char *text, double t_s, unsigned long *writes,
+                  unsigned long *distinct, uint64_t *hash)
+{
+    struct sim_workload wl;
+    struct sim_config c;
+
+    load(&wl, text);
+    config(&c, &wl, SIM_P_ENGINE, 100);
+    sim_model_drive(&c, t_s, 0.0037, writes, distinct, hash);
+    sim_workload_free(&wl);
+}
+
+#define HDR "name = w\nguest_mib = 16\nlink_mbit = " LINK_1K "\n"
+#define SEQ_A "[phase]\ndist = seq\nwss_mib = 1\nwrite_mib_s = 1\n"
+#define SEQ_B "[phase]\ndist = seq\noffset_mib = 8\nwss_mib = 2\n" \
+              "write_mib_s = 0.5\n"
+
+/*
+ * Two writers at once write what each writes alone: A sweeps pfns 0-255
+ * at 256 pages/s, B pfns 2048-2559 at 128 pages/s.  After 2 s: 512 + 256
+ * writes, 256 + 256 pfns.  A file without [writer] is the same as one
+ * with a [writer] before its phases.
+ */
+static void test_writers(void **state)
+{
+    unsigned long wa, da, wb, db, w2, d2, w1, d1;
+    uint64_t ha, hb, h2, h1;
+
+    drive(HDR SEQ_A, 2, &wa, &da, &ha);
+    drive(HDR "[writer]\n" SEQ_A, 2, &w1, &d1, &h1);
+    assert_int_equal(wa, w1);
+    assert_int_equal(ha, h1);
+    assert_int_equal(wa, 512);
+    assert_int_equal(da, 256);
+    drive(HDR "[writer]\n" SEQ_B, 2, &wb, &db, &hb);
+    assert_int_equal(wb, 256);
+    assert_int_equal(db, 256);
+    drive(HDR "[writer]\n" SEQ_A "[writer]\n" SEQ_B, 2, &w2, &d2, &h2);
+    assert_int_equal(w2, wa + wb);
+    assert_int_equal(d2, da + db);
+
+    /* A writer's own cycle: B writes in the first 0.5 s of every 1 s. */
+    drive(HDR "[writer]\n" SEQ_A "[writer]\ncycle_s = 1\n" SEQ_B
+          "[phase]\nstart_s = 0.5\ndist = seq\nwss_mib = 1\n"
+          "write_mib_s = 0\n", 2, &w2, &d2, &h2);
+    assert_int_equal(w2, 512 + 128);
+}
+
+/*
+ * A link schedule, on a guest that writes nothing: 4096 pages sent in
+ * batches of 1024, each at the rate of its start.  1024 pages/s to 1 s,
+ * then 2048/s: 1 + 0.5 + 0.5 + 0.5 s.  Cyclic with 2 s: the fourth batch
+ * starts at 2 s at 1024/s again: 3 s.  x_link is a multiple of link_mbit.
+ */
+static void test_link_schedule(void **state)
+{
+    static const struct { const char *text; double total_s; } t[] = {
+        { "[link]\nstart_s = 1\nmbit = 67.108864\n", 2.5 },
+        { "[link]\nstart_s = 1\nx_link = 2\n", 2.5 },
+        { "link_cycle_s = 2\n[link]\nstart_s = 1\nx_link = 2\n", 3 },
+        /* The shorthand of today's files. */
+        { "link_drop_at_s = 1\nlink_drop_mbit = 67.108864\n", 2.5 },
+        { "link_drop_at_s = 0\nlink_drop_mbit = 67.108864\n", 2 },
+    };
+    struct sim_workload wl;
+    struct sim_config c;
+    struct sim_result r;
+    char text[1024];
+    unsigned int i;
+
+    for ( i = 0; i < sizeof(t) / sizeof(t[0]); i++ )
+    {
+        snprintf(text, sizeof(text), "name = l\nguest_mib = 16\nlink_mbit = "
+                 LINK_1K "\n%s[phase]\ndist = uniform\nwss_mib = 1\n"
+                 "write_mib_s = 0\n", t[i].text);
+        load(&wl, text);
+        config(&c, &wl, SIM_P_XEN, 1000);
+        assert_int_equal(sim_run(&c, &r), 0);
+        assert_int_equal(r.rc, 0);
+        assert_int_equal(r.pages_sent, 4096);
+        if ( fabs(r.total_s - t[i].total_s) > 1e-9 )
+            fail_msg("link schedule %u: %.6f s, want %.6f s", i, r.total_s,
+                     t[i].total_s);
+    }
+}
+
+/*
+ * A ballooned guest: 16 MiB of p2m, 8 MiB of it unpopulated from 4 MiB
+ * on.  Its writers never write there (a uniform writer over all of its
+ * memory), the first round sends 2048 pages in 2 s, nothing there is sent,
+ * and the engine is told the populated size (its first-round bound: a
+ * stop in round 0 sends at most the populated pages).
+ */
+static void test_unpopulated(void **state)
+{
+    static const char *const text[] = {
+        "name = b\nguest_mib = 16\nlink_mbit = " LINK_1K "\n"
+        "[unpopulated]\noffset_mib = 4\nsize_mib = 8\n"
+        "[phase]\ndist = uniform\nwss_pct = 100\nwrite_mib_s = 0\n",
+        "name = b\nguest_mib = 16\nlink_mbit = " LINK_1K "\n"
+        "[unpopulated]\noffset_pct = 25\nsize_pct = 50\n"
+        "[phase]\ndist = uniform\nwss_pct = 100\nwrite_mib_s = 0\n",
+    };
+    struct sim_workload wl;
+    struct sim_config c;
+    struct sim_result r;
+    unsigned long writes, distinct;
+    uint64_t hash;
+    unsigned int i, p;
+
+    for ( i = 0; i < 2; i++ )
+    {
+        load(&wl, text[i]);
+        config(&c, &wl, SIM_P_XEN, 1000);
+        assert_int_equal(sim_run(&c, &r), 0);
+        assert_int_equal(r.guest_pages, 4096);
+        assert_int_equal(r.populated, 2048);
+        assert_int_equal(r.pages_sent, 2048);
+        assert_true(fabs(r.total_s - 2) < 1e-9);
+    }
+
+    /* Busy: every page of the populated half, none of the hole. */
+    load(&wl, "name = b\nguest_mib = 16\nlink_mbit = " LINK_1K "\n"
+         "switchover_ms = 1\n[unpopulated]\noffset_mib = 4\nsize_mib = 8\n"
+         "[phase]\ndist = uniform\nwss_pct = 100\nwrite_mib_s = 200\n");
+    config(&c, &wl, SIM_P_ENGINE, 1000);
+    sim_model_drive(&c, 1, 0.01, &writes, &distinct, &hash);
+    assert_true(writes > 50000);
+    assert_int_equal(distinct, 2048);
+    for ( p = 0; p < sizeof(policies) / sizeof(policies[0]); p++ )
+    {
+        config(&c, &wl, policies[p], 1000);
+        assert_int_equal(sim_run(&c, &r), 0);
+        if ( r.aborted )
+            continue;
+        assert_int_equal(r.rc, 0);
+        assert_int_equal(r.stale, 0);
+        assert_int_equal(r.hole_writes, 0);
+        assert_true(r.dirtied > 1000);
+        assert_true(r.stopcopy_pages <= 2048);
+    }
+
+    /* --guest-mib too small for a range in MiB: an error, named. */
+    {
+        char err[512];
+
+        config(&c, &wl, SIM_P_XEN, 1000);
+        c.guest_mib = 10;
+        assert_int_equal(sim_config_check(&c, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "test.wl:5: [unpopulated] 1: ends at "
+                               "12 MiB, past the guest's 10 MiB"));
+        assert_int_equal(sim_run(&c, &r), -1);
+        load(&wl, "name = b\nguest_mib = 16\nlink_mbit = 1\n"
+             "[unpopulated]\nsize_mib = 8\n"
+             "[phase]\ndist = uniform\nwss_pct = 100\nwrite_mib_s = 1\n");
+        config(&c, &wl, SIM_P_XEN, 1000);
+        c.guest_mib = 8;
+        assert_int_equal(sim_config_check(&c, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "test.wl: a guest of 8 MiB has nothing "
+                               "populated"));
+    }
+}
+
+static void test_bad_files_sections(void **state)
+{
+#define G "name = x\nguest_mib = 16\nlink_mbit = 1\n"
+#define PH "[phase]\ndist = seq\nwss_mib = 1\nwrite_mib_s = 1\n"
+    expect_error(G "[phasе]\n", "bad.wl:4: unknown section");
+    expect_error(G PH "[writer]\n" PH,
+                 "bad.wl:8: [writer] after [phase]s of no [writer]: put a "
+                 "[writer] before line 4");
+    expect_error(G "[writer]\n[writer]\n" PH,
+                 "bad.wl:4: [writer] 1: no [phase] and no 'trace'");
+    expect_error(G "[writer]\ncycle_s = 2\n" PH "[phase]\nstart_s = 3\n"
+                 "dist = seq\nwss_mib = 1\nwrite_mib_s = 1\n",
+                 "bad.wl:10: [writer] 1, [phase] 2: 'start_s' is not within "
+                 "'cycle_s'");
+    expect_error(G "[writer]\n" PH "cycle_s = 2\n",
+                 "bad.wl:9: 'cycle_s' belongs in a [writer] or before the "
+                 "first [writer]");
+    expect_error(G "mbit = 3\n" PH, "bad.wl:4: 'mbit' belongs in a [link]");
+    expect_error(G PH "[link]\nmbit = 3\n",
+                 "bad.wl:8: [link] 1: missing field 'start_s'");
+    expect_error(G PH "[link]\nstart_s = 0\n",
+                 "bad.wl:9: 'start_s' must be above 0");
+    expect_error(G PH "[link]\nstart_s = 1\n",
+                 "bad.wl:8: [link] 1: give exactly one of 'mbit', 'x_link'");
+    expect_error(G PH "[link]\nstart_s = 2\nmbit = 1\n[link]\nstart_s = 1\n"
+                 "mbit = 2\n", "bad.wl:11: [link] 2: 'start_s' must be after");
+    expect_error(G "link_cycle_s = 2\n" PH "[link]\nstart_s = 2\nmbit = 1\n",
+                 "bad.wl:9: [link] 1: 'start_s' is not within "
+                 "'link_cycle_s'");
+    expect_error(G "link_cycle_s = 2\n" PH,
+                 "bad.wl:8: 'link_cycle_s' without a link schedule");
+    expect_error(G "link_drop_at_s = 1\nlink_drop_mbit = 1\n" PH
+                 "[link]\nstart_s = 2\nmbit = 1\n",
+                 "bad.wl:10: [link] and 'link_drop_at_s': give one");
+    expect_error(G PH "[unpopulated]\noffset_mib = 1\n",
+                 "bad.wl:8: [unpopulated] 1: give exactly one of 'size_mib'");
+    expect_error(G PH "[unpopulated]\nsize_mib = 1\noffset_mib = 1\n"
+                 "offset_pct = 3\n", "bad.wl:8: [unpopulated] 1: give at "
+                 "most one of 'offset_mib', 'offset_pct'");
+    expect_error(G PH "[unpopulated]\noffset_mib = 10\nsize_mib = 7\n",
+                 "bad.wl:8: [unpopulated] 1: ends at 17 MiB, past the "
+                 "guest's 16 MiB");
+    expect_error(G PH "[unpopulated]\noffset_mib = 4\nsize_mib = 2\n"
+                 "[unpopulated]\noffset_mib = 5\nsize_mib = 1\n",
+                 "bad.wl:11: [unpopulated] 2: starts before the end of the "
+                 "previous one");
+    expect_error(G PH "[unpopulated]\nsize_pct = 100\n",
+                 "bad.wl:8: [unpopulated]: nothing is left populated");
+    expect_error(G PH "[unpopulated]\nsize_pct = 101\n",
+                 "bad.wl:8: [unpopulated] 1: a percentage is over 100");
+    expect_error(G "[writer]\ntrace = /nonexistent.trace\n",
+                 "bad.wl:5: /nonexistent.trace: No such file");
+    expect_error(G "[writer]\ntrace_end = never\n",
+                 "bad.wl:5: 'trace_end' must be loop or idle, not 'never'");
+    expect_error(G "[writer]\ntrace_order = time\n",
+                 "bad.wl:5: 'trace_order' must be shuffle or pfn");
+    expect_error(G "[writer]\ntrace_start_s = 1\n" PH,
+                 "bad.wl:4: [writer] 1: 'trace_start_s' without 'trace'");
+    expect_error(G "trace = x.trace\n" PH,
+                 "bad.wl:4: 'trace' belongs in a [writer]");
+#undef G
+#undef PH
+}
+
+/* ------------------------------------------------------------------ */
+/* Traces                                                               */
+/* ------------------------------------------------------------------ */
+
+static char trace_file[64];
+
+/* A trace of p2m pfns: record k (every 0.5 s) holds pfns [k * 100,
+ * (k + 1) * 100), nr records; unpop: one range, or none. */
+static void write_trace(const char *path, uint64_t p2m, unsigned int nr,
+                        const uint64_t (*unpop)[2], unsigned int nr_unpop)
+{
+    unsigned long *bm = calloc(p2m / BITS_PER_LONG + 1, sizeof(long));
+    struct trace_out o;
+    FILE *f = fopen(path, "wb");
+    unsigned int k, i;
+
+    assert_non_null(f);
+    assert_non_null(bm);
+    assert_int_equal(trace_open(&o, f, p2m, 500000000, unpop, nr_unpop,
+                                "test"), 0);
+    for ( k = 0; k < nr; k++ )
+    {
+        memset(bm, 0, (p2m / BITS_PER_LONG + 1) * sizeof(long));
+        for ( i = k * 100; i < (k + 1) * 100; i++ )
+            set_bit(i, bm);
+        assert_int_equal(trace_write_bitmap(&o, (k + 1) * 500000000ULL, bm),
+                         100);
+    }
+    trace_close(&o);
+    free(bm);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* FNV over the versions of p2m pfns: pfns [a, b) written once. */
+static uint64_t hash_written(unsigned long p2m, unsigned long a,
+                             unsigned long b)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    unsigned long pfn;
+
+    for ( pfn = 0; pfn < p2m; pfn++ )
+        h = (h ^ (pfn >= a && pfn < b ? 2 : 1)) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Random bitmaps through the writer and back through the reader. */
+static void test_trace_roundtrip(void **state)
+{
+    static const uint64_t sizes[] = { 1, 63, 64, 65, 1000, 4096, 70001 };
+    uint64_t x = 7, *pfns = malloc(70001 * sizeof(*pfns));
+    unsigned long *bm = calloc(70001 / BITS_PER_LONG + 1, sizeof(long));
+    unsigned int s, k;
+
+    assert_non_null(pfns);
+    assert_non_null(bm);
+    for ( s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++ )
+    {
+        uint64_t p2m = sizes[s], hole[1][2] = { { p2m / 3, p2m / 4 } };
+        struct trace_out o;
+        struct sim_trace t;
+        FILE *f = fopen(trace_file, "wb");
+        char err[512];
+        unsigned long pfn, n;
+
+        assert_int_equal(trace_open(&o, f, p2m, 12345,
+                                    (const uint64_t (*)[2])hole, p2m >= 4,
+                                    "round trip"), 0);
+        x = 7 + s;
+        for ( k = 0; k < 20; k++ )
+        {
+            /* Densities from empty to full, in runs and scattered. */
+            unsigned int density = k * 5;
+
+            memset(bm, 0, (70001 / BITS_PER_LONG + 1) * sizeof(long));
+            for ( pfn = 0; pfn < p2m; pfn++ )
+            {
+                uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+
+                z = (z ^ (z >> 31)) * 0xbf58476d1ce4e5b9ULL;
+                if ( (z >> 40) % 100 < density ||
+                     (k % 4 == 3 && pfn / 50 % 3 == 0) )
+                    set_bit(pfn, bm);
+            }
+            assert_true(trace_write_bitmap(&o, (k + 1) * 1000ULL + k * k,
+                                           bm) >= 0);
+        }
+        trace_close(&o);
+        fclose(f);
+        if ( sim_trace_load(&t, trace_file, err, sizeof(err)) )
+            fail_msg("%s", err);
+        assert_int_equal(t.p2m_size, p2m);
+        assert_int_equal(t.interval_ns, 12345);
+        assert_int_equal(t.nr_records, 20);
+        assert_string_equal(t.comment, "round trip");
+        assert_int_equal(t.nr_unpop, p2m >= 4);
+        if ( p2m >= 4 )
+        {
+            assert_int_equal(t.unpop[0][0], p2m / 3);
+            assert_int_equal(t.unpop[0][1], p2m / 4);
+        }
+        /* Replay the same draws and compare. */
+        x = 7 + s;
+        for ( k = 0; k < 20; k++ )
+        {
+            unsigned int density = k * 5, i = 0;
+
+            assert_int_equal(t.end_ns[k], (k + 1) * 1000ULL + k * k);
+            n = sim_trace_pfns(&t, k, pfns);
+            assert_int_equal(n, t.nr_pfns[k]);
+            for ( pfn = 0; pfn < p2m; pfn++ )
+            {
+                uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+
+                z = (z ^ (z >> 31)) * 0xbf58476d1ce4e5b9ULL;
+                if ( (z >> 40) % 100 < density ||
+                     (k % 4 == 3 && pfn / 50 % 3 == 0) )
+                {
+                    assert_true(i < n);
+                    assert_int_equal(pfns[i++], pfn);
+                }
+            }
+            assert_int_equal(i, n);
+        }
+        sim_trace_free(&t);
+    }
+    free(pfns);
+    free(bm);
+}
+
+static void expect_trace_error(const uint8_t *buf, size_t len,
+                               const char *want)
+{
+    struct sim_trace t;
+    uint8_t *copy = malloc(len ? len : 1);
+    char err[512];
+
+    memcpy(copy, buf, len);
+    assert_int_equal(sim_trace_parse(&t, "x.trace", copy, len, err,
+                                     sizeof(err)), -1);
+    if ( !strstr(err, want) )
+        fail_msg("error '%s' does not contain '%s'", err, want);
+}
+
+static int parses(const uint8_t *buf, size_t len)
+{
+    struct sim_trace t;
+    uint8_t *copy = malloc(len ? len : 1);
+    char err[512];
+    int rc;
+
+    memcpy(copy, buf, len);
+    rc = sim_trace_parse(&t, "x.trace", copy, len, err, sizeof(err));
+    if ( !rc )
+        sim_trace_free(&t);
+    return rc;
+}
+
+/* Bad traces: the error names the file, the record and the byte. */
+static void test_trace_errors(void **state)
+{
+    /* Header: p2m 100, interval 1, no range, comment "c"; then records:
+     * 10 ns, runs (5, 3 pfns) and (1 apart, 1 pfn); 10 ns, no run. */
+    static const uint8_t good[] = {
+        'X', 'P', 'C', 'T', 'R', 'C', '1', '\n', 100, 1, 0, 1, 'c',
+        10, 2, 5, 2, 1, 0,
+        10, 0,
+    };
+    uint8_t b[64];
+    size_t n, h = 13;
+
+    assert_int_equal(parses(good, sizeof(good)), 0);
+    /* Every cut: a whole record parses, anything else is an error. */
+    for ( n = 0; n < sizeof(good); n++ )
+        assert_int_equal(parses(good, n), n == h + 6 ? 0 : -1);
+    expect_trace_error(good, h + 3, "x.trace: record 1 (byte 13): truncated");
+    expect_trace_error(good, h + 7, "x.trace: record 2 (byte 19): truncated");
+    expect_trace_error(good, 5, "x.trace: not a dirty trace");
+    expect_trace_error(good, 9, "x.trace: header: truncated");
+    expect_trace_error(good, h, "x.trace: no record");
+
+    memcpy(b, good, sizeof(good));
+    b[17] = 0;                  /* the second run touches the first */
+    expect_trace_error(b, sizeof(good), "record 1 (byte 13): run 2 touches "
+                       "the one before");
+    memcpy(b, good, sizeof(good));
+    b[15] = 95;                 /* run 1 is 95-97, run 2 at 99: fits */
+    assert_int_equal(parses(b, sizeof(good)), 0);
+    b[16] = 3;                  /* run 1 is 95-98, run 2 at 100: past */
+    expect_trace_error(b, sizeof(good), "record 1 (byte 13): run 2 goes "
+                       "past the p2m (100 pfns)");
+    memcpy(b, good, sizeof(good));
+    b[h] = 0;                   /* no time passes */
+    expect_trace_error(b, sizeof(good), "record 1 (byte 13): time step 0 ns");
+    memcpy(b, good, sizeof(good));
+    b[8] = 0;
+    expect_trace_error(b, sizeof(good), "header: p2m_size 0");
+    /* A varint over 64 bits. */
+    memcpy(b, good, h);
+    memset(b + h, 0xff, 10);
+    b[h + 10] = 1;
+    expect_trace_error(b, h + 11, "record 1 (byte 13): truncated");
+    /* Unpopulated ranges: past the p2m, or all of it. */
+    memcpy(b, good, 10);
+    b[10] = 1, b[11] = 50, b[12] = 60, b[13] = 0, b[14] = 10, b[15] = 0;
+    expect_trace_error(b, 16, "header: unpopulated ranges (byte 10): run 1 "
+                       "goes past");
+    b[11] = 0, b[12] = 99;
+    expect_trace_error(b, 16, "header: nothing is populated");
+}
+
+/*
+ * Replay: record 1 (0-0.5 s) pfns 0-99, record 2 (0.5-1 s) 100-199, each
+ * written evenly over its interval (pfn i of n at (i + 1/2) / n of it).
+ */
+static void test_trace_replay(void **state)
+{
+    static const struct {
+        const char *opts;
+        double t_s;
+        unsigned long writes, distinct, a, b;   /* [a, b): written once */
+    } t[] = {
+        { "trace_order = pfn\n", 0.25, 50, 50, 0, 50 },
+        /* pfn 40 is due at 40.5 / 100 x 0.5 s = 0.2025 s */
+        { "trace_order = pfn\n", 0.2024, 40, 40, 0, 40 },
+        { "trace_order = pfn\n", 0.2026, 41, 41, 0, 41 },
+        { "trace_order = pfn\n", 1, 200, 200, 0, 200 },
+        { "", 1, 200, 200, 0, 200 },
+        { "trace_order = pfn\n", 1.5, 300, 200, 0, 0 },   /* it loops */
+        { "trace_order = pfn\ntrace_end = idle\n", 1.5, 200, 200, 0, 200 },
+        { "trace_order = pfn\ntrace_start_s = 0.5\n", 0.5, 100, 100,
+          100, 200 },
+        { "trace_order = pfn\ntrace_start_s = 0.25\n", 0.25, 50, 50, 50, 100 },
+        { "trace_order = pfn\ntrace_start_s = 1.25\n", 0.25, 50, 50, 50, 100 },
+        { "trace_end = idle\ntrace_start_s = 1\n", 1, 0, 0, 0, 0 },
+    };
+    char text[1024], path[128];
+    unsigned long writes, distinct;
+    uint64_t hash;
+    unsigned int i;
+
+    write_trace(trace_file, 4096, 2, NULL, 0);
+    for ( i = 0; i < sizeof(t) / sizeof(t[0]); i++ )
+    {
+        snprintf(text, sizeof(text), "name = r\nguest_mib = 16\nlink_mbit = "
+                 LINK_1K "\n[writer]\ntrace = %s\n%s", trace_file, t[i].opts);
+        drive(text, t[i].t_s, &writes, &distinct, &hash);
+        if ( writes != t[i].writes || distinct != t[i].distinct )
+            fail_msg("replay %u: %lu writes, %lu pfns; want %lu, %lu", i,
+                     writes, distinct, t[i].writes, t[i].distinct);
+        if ( t[i].b && hash != hash_written(4096, t[i].a, t[i].b) )
+            fail_msg("replay %u: not pfns %lu-%lu", i, t[i].a, t[i].b - 1);
+    }
+    /* Shuffled: half of record 1 is another half than by pfn. */
+    snprintf(text, sizeof(text), "name = r\nguest_mib = 16\nlink_mbit = "
+             LINK_1K "\n[writer]\ntrace = %s\n", trace_file);
+    drive(text, 0.25, &writes, &distinct, &hash);
+    assert_int_equal(writes, 50);
+    assert_true(hash != hash_written(4096, 0, 50));
+
+    /* Relative to the workload file's folder. */
+    {
+        struct sim_workload wl;
+        const char *slash = strrchr(trace_file, '/');
+
+        snprintf(path, sizeof(path), "%.*s/r.wl", (int)(slash - trace_file),
+                 trace_file);
+        snprintf(text, sizeof(text), "name = r\nguest_mib = 16\nlink_mbit = "
+                 LINK_1K "\n[writer]\ntrace = %s\n", slash + 1);
+        if ( sim_workload_parse(&wl, path, text, path, sizeof(path)) )
+            fail_msg("%s", path);
+        sim_workload_free(&wl);
+    }
+}
+
+/*
+ * The trace through the real loop: conservation, the guest's size and
+ * holes from the trace, and the checks against a workload's own ranges.
+ */
+static void test_trace_loop(void **state)
+{
+    static const uint64_t hole[1][2] = { { 1024, 1024 } };
+    struct sim_workload wl;
+    struct sim_config c;
+    struct sim_result r;
+    char err[512], text[1024];
+    unsigned int p;
+
+    write_trace(trace_file, 4096, 6, hole, 1);   /* pfns 0-599 */
+    assert_int_equal(sim_workload_from_trace(&wl, trace_file, 0, -1, err,
+                                             sizeof(err)), -1);
+    assert_non_null(strstr(err, "needs the link's rate"));
+    if ( sim_workload_from_trace(&wl, trace_file, 100, 2, err, sizeof(err)) )
+        fail_msg("%s", err);
+    for ( p = 0; p < sizeof(policies) / sizeof(policies[0]); p++ )
+    {
+        config(&c, &wl, policies[p], 100);
+        assert_int_equal(sim_run(&c, &r), 0);
+        if ( r.aborted )
+            continue;
+        assert_int_equal(r.rc, 0);
+        assert_int_equal(r.stale, 0);
+        assert_int_equal(r.guest_pages, 4096);
+        assert_int_equal(r.populated, 3072);
+        assert_true(r.pages_sent >= 3072);
+    }
+    sim_workload_free(&wl);
+
+    /* A workload whose range the trace writes into; a guest too small. */
+    snprintf(text, sizeof(text), "name = r\nguest_mib = 16\nlink_mbit = 1\n"
+             "[writer]\ntrace = %s\n[unpopulated]\noffset_mib = 1\n"
+             "size_mib = 1\n", trace_file);
+    load(&wl, text);
+    config(&c, &wl, SIM_P_XEN, 100);
+    assert_int_equal(sim_config_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "record 3 writes pfn 0x100, which the "
+                           "workload has unpopulated"));
+    sim_workload_free(&wl);
+    snprintf(text, sizeof(text), "name = r\nguest_mib = 8\nlink_mbit = 1\n"
+             "[writer]\ntrace = %s\n", trace_file);
+    load(&wl, text);
+    config(&c, &wl, SIM_P_XEN, 100);
+    assert_int_equal(sim_config_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "the trace covers 4096 pfns, more than the "
+                           "guest's 2048"));
+    sim_workload_free(&wl);
+}
+
+/*
+ * A synthetic guest recorded at 10 ms and replayed gives about what the
+ * guest itself gives: the same pages in the first round, and the rest
+ * within a few percent.
+ */
+static void test_trace_of_model(void **state)
+{
+    struct sim_workload wl, tw;
+    struct sim_config c;
+    struct sim_result a, b;
+    char err[512];
+    FILE *f;
+
+    load(&wl, tiny[0]);
+    config(&c, &wl, SIM_P_XEN, 100);
+    c.seed = 5;
+    f = fopen(trace_file, "wb");
+    assert_non_null(f);
+    assert_int_equal(sim_model_record(&c, 20, 0.01, f), 2000);
+    fclose(f);
+    if ( sim_workload_from_trace(&tw, trace_file, 100, 3, err, sizeof(err)) )
+        fail_msg("%s", err);
+    assert_int_equal(sim_run(&c, &a), 0);
+    config(&c, &tw, SIM_P_XEN, 100);
+    c.seed = 5;
+    assert_int_equal(sim_run(&c, &b), 0);
+    assert_int_equal(a.rounds, b.rounds);
+    if ( fabs((double)a.pages_sent - b.pages_sent) > 0.03 * a.pages_sent ||
+         fabs(a.downtime_ms - b.downtime_ms) > 0.1 * a.downtime_ms + 1 )
+        fail_msg("model %lu pages %.1f ms, its trace %lu pages %.1f ms",
+                 a.pages_sent, a.downtime_ms, b.pages_sent, b.downtime_ms);
+    sim_workload_free(&tw);
+}
+
 int main(void)
 {
+    int rc;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quiet_by_hand),
         cmocka_unit_test(test_stream_by_hand),
@@ -334,7 +995,21 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_shipped_files),
+        cmocka_unit_test(test_model_unchanged),
+        cmocka_unit_test(test_writers),
+        cmocka_unit_test(test_link_schedule),
+        cmocka_unit_test(test_unpopulated),
+        cmocka_unit_test(test_bad_files_sections),
+        cmocka_unit_test(test_trace_roundtrip),
+        cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_trace_replay),
+        cmocka_unit_test(test_trace_loop),
+        cmocka_unit_test(test_trace_of_model),
     };
 
-    return cmocka_run_group_tests_name("precopy-sim", tests, NULL, NULL);
+    snprintf(trace_file, sizeof(trace_file), "/tmp/test_sim.%d.trace",
+             (int)getpid());
+    rc = cmocka_run_group_tests_name("precopy-sim", tests, NULL, NULL);
+    unlink(trace_file);
+    return rc;
 }

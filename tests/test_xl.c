@@ -177,6 +177,11 @@ static void test_options(void **state)
     assert_int_equal(po.params.timeout_ms, 600000);
     assert_int_equal(po.params.timeout_action,
                      LIBXL_PRECOPY_TIMEOUT_ACTION_SWITCHOVER);
+
+#ifdef XL_HAVE_SWITCHOVER
+    assert_int_equal(parse(&po, ARGS("--switchover-ms", "120")), 0);
+    assert_int_equal(po.params.switchover_ms, 120);
+#endif
 }
 
 /* No option: nothing set, which is libxenguest's default rule. */
@@ -224,6 +229,12 @@ static void test_bad_input(void **state)
         ARGS("--timeout", "5", "--timeout-action", "resume"),
         ARGS("--abort-if-busy", "--abort_if_busy"),
         ARGS("--max-rounds"),                        /* missing value */
+#ifdef XL_HAVE_SWITCHOVER
+        ARGS("--switchover-ms", "0"),
+        ARGS("--switchover-ms", "-10"),
+        ARGS("--switchover-ms", "4294967296"),
+        ARGS("--switchover-ms", "10ms"),
+#endif
     };
     unsigned int i;
 

@@ -182,12 +182,22 @@ int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop,
     switch ( sop )
     {
     case XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY:
+        if ( fake.fail_enable )
+        {
+            errno = EBUSY;
+            return -1;
+        }
         fake.logdirty = true;
         fake.logdirty_enables++;
         bitmap_clear(fake.pending, fake.p2m_size);
         return 0;
 
     case XEN_DOMCTL_SHADOW_OP_OFF:
+        if ( fake.fail_off_on && ++fake.offs_tried == fake.fail_off_on )
+        {
+            errno = EIO;
+            return -1;
+        }
         fake.logdirty = false;
         fake.logdirty_offs++;
         return 0;
@@ -621,6 +631,8 @@ static int fake_suspend(void *data)
     /* The guest ran through the last precopy round before it stopped. */
     if ( fake.workload && fake.logdirty )
         fake.workload(&fake, fake_round(&fake));
+    if ( fake.fail_suspend )
+        return 0;               /* it did not stop, as libxl reports it */
     fake.suspended = true;
     fake.suspend_calls++;
     return 1;

@@ -71,6 +71,9 @@ struct fake_xen {
     void *opaque;
     unsigned int fail_clean_on;   /* n-th CLEAN fails (EIO); 0 = never */
     unsigned int fail_write_on;   /* n-th PAGE_DATA write fails; 0 = never */
+    bool fail_enable;             /* log-dirty cannot be enabled (EBUSY) */
+    unsigned int fail_off_on;     /* n-th log-dirty OFF fails (EIO) */
+    bool fail_suspend;            /* the suspend callback fails */
     /*
      * Optional, for the simulator (tools/precopy-sim): called after each
      * PAGE_DATA record is decoded, with its pfn list and the number of
@@ -86,7 +89,7 @@ struct fake_xen {
     bool logdirty;              /* log-dirty mode enabled */
     bool suspended;
     unsigned int suspend_calls;
-    unsigned int logdirty_enables, logdirty_offs;
+    unsigned int logdirty_enables, logdirty_offs, offs_tried;
 
     /* --- log-dirty observations --- */
     unsigned int cleans;        /* CLEAN operations done (incl. FINAL) */

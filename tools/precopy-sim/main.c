@@ -12,12 +12,18 @@
 
 #include "fake_xen.h"
 #include "sim.h"
+#include "trace.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
 "usage: precopy-sim -w WORKLOAD [options]\n"
+"       precopy-sim -t TRACE --link-mbit N [options]\n"
+"       precopy-sim --trace-info TRACE\n"
 "  -w, --workload FILE     workload file (key = value, see README.md)\n"
+"  -t, --trace FILE        replay a dirty trace (xen-dirty-record): the\n"
+"                          guest's size and holes from it, the link given\n"
+"      --trace-info FILE   what a trace holds: size, records, rates\n"
 "  -p, --policy NAME       xen-default | qemu | engine | engine-abort |\n"
 "                          stop-at | oracle  (default engine)\n"
 "  -s, --sla MS            downtime SLA, ms (default 300); the downtime\n"
@@ -44,7 +50,11 @@ static void usage(FILE *f)
 "      --seeds N           (default 30)\n"
 "      --slas LIST         comma-separated, ms (default 50,100,300,1000)\n"
 "      --plot-data DIR     write DIR/NAME.{rounds,front,stops} for gnuplot\n"
-"                          (seed --seed, SLA --sla)\n");
+"                          (seed --seed, SLA --sla)\n"
+"      --record-trace FILE write the workload's dirtying (seed --seed) as a\n"
+"                          dirty trace, as xen-dirty-record would see it:\n"
+"      --interval-ms N     every N ms (default 100)\n"
+"      --duration-s S      for S seconds (default 10)\n");
 }
 
 static double now_s(void)
@@ -52,6 +62,14 @@ static double now_s(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -158,11 +176,13 @@ static int sweep(struct sim_config *c, unsigned int seeds, double *slas,
                             sim_policy_name(c->policy), r.rc, r.err);
                     return 1;
                 }
-                if ( r.stale )
+                if ( r.stale || r.hole_writes )
                 {
                     fprintf(stderr, "precopy-sim: %s: %s: %lu pfns stale "
-                            "at the destination\n", c->wl->path,
-                            sim_policy_name(c->policy), r.stale);
+                            "at the destination, %lu unpopulated pfns "
+                            "written\n", c->wl->path,
+                            sim_policy_name(c->policy), r.stale,
+                            r.hole_writes);
                     return 1;
                 }
                 sim_json(stdout, c, &r, &o, &ch);
@@ -231,8 +251,45 @@ static int plot_data(struct sim_config *c, const char *dir)
 enum {
     O_LINK = 256, O_GUEST, O_SWITCH, O_BATCHES, O_STOP_AT, O_CAPF, O_CAPR,
     O_MAXR, O_DIRTY, O_FACTOR, O_ABUSY, O_TMO, O_TMOA, O_JSON, O_TIME,
-    O_SWEEP, O_SEEDS, O_SLAS, O_PLOT,
+    O_SWEEP, O_SEEDS, O_SLAS, O_PLOT, O_TINFO, O_REC, O_RECI, O_RECD,
 };
+
+/* --trace-info: what a trace holds. */
+static int trace_info(const char *path)
+{
+    struct sim_trace t;
+    char err[512];
+    unsigned long k, max = 0;
+    double span, pop;
+    uint64_t unpop = 0;
+    unsigned int i;
+
+    if ( sim_trace_load(&t, path, err, sizeof(err)) )
+    {
+        fprintf(stderr, "precopy-sim: %s\n", err);
+        return 1;
+    }
+    for ( i = 0; i < t.nr_unpop; i++ )
+        unpop += t.unpop[i][1];
+    for ( k = 0; k < t.nr_records; k++ )
+        if ( t.nr_pfns[k] > max )
+            max = t.nr_pfns[k];
+    span = t.end_ns[t.nr_records - 1] / 1e9;
+    pop = t.p2m_size - unpop;
+    printf("%s: %s\n", path, t.comment[0] ? t.comment : "(no comment)");
+    printf("  p2m %"PRIu64" pfns (%.1f MiB), %"PRIu64" unpopulated in %u "
+           "ranges: %.0f pages populated (%.1f MiB)\n", t.p2m_size,
+           t.p2m_size / 256.0, unpop, t.nr_unpop, pop, pop / 256.0);
+    printf("  %lu records over %.3f s (interval %.1f ms), %zu bytes "
+           "(%.1f per record, %.2f per dirty pfn)\n", t.nr_records, span,
+           t.interval_ns / 1e6, t.len, (double)t.len / t.nr_records,
+           t.total_pfns ? (double)t.len / t.total_pfns : 0);
+    printf("  dirty pfns per record: mean %.1f, max %lu; %.1f pages/s "
+           "(%.2f MiB/s) dirtied\n", (double)t.total_pfns / t.nr_records,
+           max, t.total_pfns / span, t.total_pfns / span / 256);
+    sim_trace_free(&t);
+    return 0;
+}
 
 static double num(const char *opt, const char *s)
 {
@@ -251,6 +308,9 @@ int main(int argc, char **argv)
 {
     static const struct option lo[] = {
         { "workload", 1, 0, 'w' }, { "policy", 1, 0, 'p' },
+        { "trace", 1, 0, 't' }, { "trace-info", 1, 0, O_TINFO },
+        { "record-trace", 1, 0, O_REC }, { "interval-ms", 1, 0, O_RECI },
+        { "duration-s", 1, 0, O_RECD },
         { "sla", 1, 0, 's' }, { "seed", 1, 0, 'S' }, { "help", 0, 0, 'h' },
         { "link-mbit", 1, 0, O_LINK }, { "guest-mib", 1, 0, O_GUEST },
         { "switchover-ms", 1, 0, O_SWITCH }, { "batches", 1, 0, O_BATCHES },
@@ -266,7 +326,8 @@ int main(int argc, char **argv)
     struct sim_workload wl;
     struct sim_config c;
     struct sim_result r;
-    const char *wpath = NULL, *plot = NULL;
+    const char *wpath = NULL, *tpath = NULL, *plot = NULL, *rec = NULL;
+    double rec_interval_ms = 100, rec_duration_s = 10;
     bool json = false, timing = false, do_sweep = false;
     unsigned int seeds = 30, nr_slas = 4;
     double slas[16] = { 50, 100, 300, 1000 };
@@ -274,11 +335,13 @@ int main(int argc, char **argv)
     int opt, p;
 
     sim_config_default(&c);
-    while ( (opt = getopt_long(argc, argv, "w:p:s:S:h", lo, NULL)) != -1 )
+    while ( (opt = getopt_long(argc, argv, "w:t:p:s:S:h", lo, NULL)) != -1 )
     {
         switch ( opt )
         {
         case 'w': wpath = optarg; break;
+        case 't': tpath = optarg; break;
+        case O_TINFO: return trace_info(optarg);
         case 'p':
             if ( (p = sim_policy_parse(optarg)) < 0 )
             {
@@ -330,23 +393,59 @@ int main(int argc, char **argv)
             break;
         }
         case O_PLOT: plot = optarg; break;
+        case O_REC: rec = optarg; break;
+        case O_RECI: rec_interval_ms = num("--interval-ms", optarg); break;
+        case O_RECD: rec_duration_s = num("--duration-s", optarg); break;
         default: usage(stderr); return 2;
         }
     }
-    if ( !wpath || optind != argc )
+    if ( !wpath == !tpath || optind != argc )
     {
         usage(stderr);
         return 2;
     }
-    if ( sim_workload_load(&wl, wpath, err, sizeof(err)) )
+    if ( wpath ? sim_workload_load(&wl, wpath, err, sizeof(err))
+               : sim_workload_from_trace(&wl, tpath, c.link_mbit,
+                                         c.switchover_ms, err, sizeof(err)) )
     {
         fprintf(stderr, "precopy-sim: %s\n", err);
         return 1;
     }
     c.wl = &wl;
+    if ( sim_config_check(&c, err, sizeof(err)) )
+    {
+        fprintf(stderr, "precopy-sim: %s\n", err);
+        return 1;
+    }
     if ( c.cap_rounds >= SIM_MAX_ROUNDS )
         c.cap_rounds = SIM_MAX_ROUNDS - 1;
 
+    if ( rec )
+    {
+        FILE *f;
+        long n;
+
+        if ( !(rec_interval_ms > 0) || !(rec_duration_s > 0) )
+        {
+            fprintf(stderr, "precopy-sim: --interval-ms and --duration-s "
+                    "must be above 0\n");
+            return 2;
+        }
+        if ( !(f = fopen(rec, "wb")) )
+        {
+            perror(rec);
+            return 1;
+        }
+        n = sim_model_record(&c, rec_duration_s, rec_interval_ms / 1000, f);
+        if ( n < 0 || fclose(f) )
+        {
+            perror(rec);
+            return 1;
+        }
+        printf("%s: %ld records of %s (seed %"PRIu64")\n", rec, n, wl.name,
+               c.seed);
+        return 0;
+    }
     if ( do_sweep )
         return sweep(&c, seeds, slas, nr_slas);
     if ( plot )
@@ -397,10 +496,12 @@ int main(int argc, char **argv)
     }
 
     {
-        double t0 = now_s(), dt;
+        double t0 = now_s(), c0 = cpu_s(), dt, dc;
 
-        sim_run(&c, &r);
+        if ( sim_run(&c, &r) )
+            return 1;
         dt = now_s() - t0;
+        dc = cpu_s() - c0;
         if ( json )
         {
             sim_json(stdout, &c, &r, NULL, NULL);
@@ -409,13 +510,14 @@ int main(int argc, char **argv)
         else
             print_human(&c, &r);
         if ( timing )
-            printf("time: %s, %lu-page guest (%.0f MiB), %lu pages sent: "
-                   "%.3f s wall\n", wl.name, r.guest_pages,
-                   r.guest_pages / 256.0, r.pages_sent, dt);
-        if ( r.stale )
+            printf("time: %s, %lu-page guest (%.0f MiB), %lu pages sent, "
+                   "%lu page writes: %.3f s wall, %.3f s CPU\n", wl.name,
+                   r.guest_pages, r.guest_pages / 256.0, r.pages_sent,
+                   r.dirtied, dt, dc);
+        if ( r.stale || r.hole_writes )
         {
-            fprintf(stderr, "precopy-sim: %lu pfns stale at the destination\n",
-                    r.stale);
+            fprintf(stderr, "precopy-sim: %lu pfns stale at the destination, "
+                    "%lu unpopulated pfns written\n", r.stale, r.hole_writes);
             return 1;
         }
         return r.rc && !r.aborted ? 1 : 0;

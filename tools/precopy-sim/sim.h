@@ -18,13 +18,16 @@
 
 #include "libxl_precopy_policy.h"
 
-#define SIM_MAX_PHASES 8
+#define SIM_MAX_PHASES 8      /* per writer */
+#define SIM_MAX_WRITERS 8
+#define SIM_MAX_LINKS 32      /* link schedule: segments after the first */
+#define SIM_MAX_UNPOP 64      /* unpopulated ranges (TRACE_MAX_UNPOP) */
 #define SIM_MAX_ROUNDS 64     /* FAKE_MAX_ROUNDS */
 #define SIM_MAX_POINTS 8192   /* consultations of one run */
 
 enum sim_dist { SIM_UNIFORM, SIM_ZIPF, SIM_SEQ };
 
-/* One phase of a workload: how it writes pages from start_s on. */
+/* One phase of a writer: how it writes pages from start_s on. */
 struct sim_phase {
     double start_s;
     enum sim_dist dist;
@@ -38,16 +41,60 @@ struct sim_phase {
     int line;                    /* where it starts in the file */
 };
 
+struct sim_trace;                /* trace.h */
+
+enum sim_trace_end { SIM_TRACE_LOOP, SIM_TRACE_IDLE };
+enum sim_trace_order { SIM_TRACE_SHUFFLE, SIM_TRACE_PFN };
+
+/*
+ * A writer: phases of its own (repeating every cycle_s if set), or the
+ * replay of a recorded trace.  Writers run at the same time.
+ */
+struct sim_writer {
+    double cycle_s;              /* 0: its phases do not repeat */
+    unsigned int nr_phases;
+    struct sim_phase phase[SIM_MAX_PHASES];
+    char trace_path[256];        /* trace replay: the file, or "" */
+    const struct sim_trace *trace;   /* loaded, owned by the workload */
+    double trace_start_s;        /* replay from this time of the trace */
+    enum sim_trace_end trace_end;
+    enum sim_trace_order trace_order;
+    int line;                    /* its [writer] line, 0 if implicit */
+};
+
+/* From start_s on (in each link_cycle_s if set), the link carries mbit,
+ * or x_link x the workload's link_mbit. */
+struct sim_link {
+    double start_s;
+    double mbit, x_link;         /* one of them */
+    int line;
+};
+
+/* pfns counted in the guest's p2m but never populated (ballooned out):
+ * never written, never sent. */
+struct sim_unpop {
+    double offset_mib, offset_pct;   /* one of them */
+    double size_mib, size_pct;       /* one of them */
+    int line;
+};
+
 struct sim_workload {
     char path[256];
     char name[64];
-    double guest_mib;
+    double guest_mib;            /* the p2m, populated or not */
     double link_mbit;
     double link_drop_at_s, link_drop_mbit;  /* optional: link drops */
+    double link_cycle_s;         /* the link schedule repeats */
     double switchover_ms;
-    double cycle_s;              /* phases repeat with this period */
-    unsigned int nr_phases;
-    struct sim_phase phase[SIM_MAX_PHASES];
+    double cycle_s;              /* default cycle_s of the writers */
+    unsigned int nr_writers;
+    struct sim_writer writer[SIM_MAX_WRITERS];
+    unsigned int nr_links;
+    struct sim_link link[SIM_MAX_LINKS];
+    unsigned int nr_unpop;
+    struct sim_unpop unpop[SIM_MAX_UNPOP];
+    /* Traces loaded for the writers (sim_workload_free() frees them). */
+    struct sim_trace *traces[SIM_MAX_WRITERS];
 };
 
 /*
@@ -56,9 +103,21 @@ struct sim_workload {
  */
 int sim_workload_load(struct sim_workload *wl, const char *path,
                       char *err, size_t errsz);
-/* Same, from a string (for tests); 'path' is only used in messages. */
+/*
+ * Same, from a string (for tests); 'path' names the file in messages, and
+ * trace files are found relative to it.
+ */
 int sim_workload_parse(struct sim_workload *wl, const char *path,
                        const char *text, char *err, size_t errsz);
+/*
+ * A workload replaying one trace: the guest's size and unpopulated ranges
+ * from the trace, the link given.  Returns 0, or -1 with a message.
+ */
+int sim_workload_from_trace(struct sim_workload *wl, const char *trace_path,
+                            double link_mbit, double switchover_ms,
+                            char *err, size_t errsz);
+/* Free what a workload loaded (its traces); it may be loaded again. */
+void sim_workload_free(struct sim_workload *wl);
 
 enum sim_policy {
     SIM_P_XEN,          /* libxenguest's default, 5 rounds / 50 pages */
@@ -92,6 +151,12 @@ struct sim_config {
 };
 
 void sim_config_default(struct sim_config *c);
+/*
+ * Check a configuration against its workload: the guest size (the
+ * workload's or c->guest_mib) must hold its unpopulated ranges, with some
+ * memory left, and its traces' pfns.  Returns 0, or -1 with a message.
+ */
+int sim_config_check(const struct sim_config *c, char *err, size_t errsz);
 
 struct sim_point {               /* a consultation of the policy */
     unsigned int iteration;
@@ -105,13 +170,16 @@ struct sim_result {
     int rc, err;
     bool aborted, capped;
     unsigned int rounds;         /* precopy rounds which sent pages */
-    unsigned long guest_pages;
+    unsigned long guest_pages;   /* the p2m */
+    unsigned long populated;     /* pages of it populated */
     unsigned long pages_sent, precopy_pages, stopcopy_pages;
     double downtime_ms, total_s, stop_pos;
     unsigned long stale;         /* pfns not up to date at the end */
+    unsigned long hole_writes;   /* unpopulated pfns written: a bug */
     unsigned long dirtied;       /* page writes by the guest */
     unsigned int consults, stop_consult;
     unsigned long round_size[SIM_MAX_ROUNDS];
+    const char *reason;          /* engine: why it stopped (or aborted) */
 };
 
 /* One run of the real loop.  Returns 0, or -1 on a harness error. */
@@ -150,12 +218,33 @@ int sim_oracle_verify(const struct sim_config *c, const struct sim_oracle *o,
 /* The oracle's choices for an SLA. */
 struct sim_choice {
     bool feasible;
+    /* Feasible in some round at half of its stop points or more, not only
+     * at a few (a dip the oracle saw coming). */
+    bool robust;
     int fewest;                  /* index into stop[]: fewest pages meeting
                                   * the SLA, -1 if infeasible */
     int min_dt;                  /* minimum downtime */
 };
 void sim_oracle_choose(const struct sim_oracle *o, double sla_ms,
                        struct sim_choice *ch);
+
+/*
+ * The workload model alone, without the loop (for tests): the guest of
+ * c->wl runs from 0 to t_s in steps of step_s, log-dirty on.  Leaves the
+ * number of page writes in *writes, the number of distinct pfns written in
+ * *distinct, and a hash of every pfn's version in *hash.
+ */
+void sim_model_drive(const struct sim_config *c, double t_s, double step_s,
+                     unsigned long *writes, unsigned long *distinct,
+                     uint64_t *hash);
+
+/*
+ * Record the model of c as xen-dirty-record would: log-dirty read and
+ * cleared every interval_s, for t_s, into a dirty trace on f.  Returns the
+ * number of records, or -1 with errno.
+ */
+long sim_model_record(const struct sim_config *c, double t_s,
+                      double interval_s, FILE *f);
 
 /* JSON result line (no newline). */
 void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,
