@@ -44,7 +44,7 @@ SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
 
 .PHONY: all help deps fetch tree build summary check check-tree check-unit bisect debian \
 	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
-	check-libvirt refresh clean distclean sim bench bench-midround e2e e2e-images
+	check-libvirt check-docs refresh clean distclean sim bench bench-midround e2e e2e-images
 
 all: deps
 	$(XEN_TREE) all
@@ -71,6 +71,8 @@ help:
 	@echo '             dpkg-source -b'
 	@echo '  check-drift  patches/stable against patches/: same patches and changes but for patches/stable/drift'
 	@echo '             (tools/check-drift), and a negative control'
+	@echo '  check-docs the counts the docs and cover letters give (tests, scenarios, options, patches) are the'
+	@echo '             code'"'"'s, and each cover letter carries its cover.txt (tools/check-docs); negative controls'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim, xen-dirty-record), test the recorder'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
 	@echo '  bench-midround  sim, then the instructions mid-round consultation adds to the save loop'
@@ -86,7 +88,8 @@ help:
 	@echo '             (XEN_SRC=<tree> for another); cache and logs per tree: $$(BUILD)/e2e/<tree>, .debs shared'
 	@echo '  e2e-images build what e2e boots (hypervisor with shadow paging, dom0 and guest images)'
 	@echo '  refresh    write the tree'"'"'s commits since $(XEN_BASE) back to its series (+ cover letter, series)'
-	@echo '  clean      remove the tests'"'"' build output ($$(BUILD)/tests, $$(BUILD)/bisect, $$(BUILD)/libvirt-check, tests/build)'
+	@echo '  clean      remove the tests'"'"' and the simulator'"'"'s output: $$(BUILD)/tests, bisect, sim, bench (make bench'"'"'s'
+	@echo '             tables and plots), libvirt-check, and tests/build'
 	@echo '  distclean  clean, and remove $$(BUILD) except the download cache $$(BUILD)/dl'
 	@echo '  help       this list'
 	@echo 'Variables:'
@@ -106,7 +109,7 @@ help:
 	@echo '  BUILD=<dir>             build folder (default build/)'
 	@echo '  E2E_ONLY="a b"          make e2e: run only these scenarios (tests/e2e/scenarios.sh); for a second'
 	@echo '                          tree, E2E_ONLY='"'"'$$(E2E_TREE_SPECIFIC)'"'"' = those whose code differs between trees'
-	@echo '  E2E=0                   make check without e2e (about 12 minutes less)'
+	@echo '  E2E=0                   make check without e2e, its longest step (times: docs/testing.md)'
 	@echo '  FORCE=1                 let tree/build discard unsaved commits/changes in the tree'
 	@echo '  REBUILD=1               run Xen'"'"'s make even when nothing changed since the last build'
 	@echo 'Tree now: $(TREE)'
@@ -161,13 +164,14 @@ check:
 	  $(call check_step,4.17.5 Debian patch stack: unit tests,check-debian) \
 	  $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
 	  $(call check_step,patches/stable against patches/,check-drift) \
+	  $(call check_step,the counts the docs give,check-docs) \
 	  $(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_MASTER_SRC)')) \
 	  $(if $(XEN_4_22_SRC),$(call check_step,4.22.0: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_22_SRC)')) \
 	  $(if $(XEN_4_20_SRC),$(call check_step,4.20.4: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_20_SRC)')) \
 	  $(if $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC),$(call check_step,legacy trees,check-legacy-trees)) \
 	  $(if $(filter 0,$(E2E)),echo 'e2e: skipped (E2E=0)';,\
 	    $(call check_step,e2e on 4.17.5,e2e) \
-	    $(if $(XEN_MASTER_SRC),$(call check_step,e2e on master,e2e XEN_SRC='$(XEN_MASTER_SRC)'))) \
+	    $(if $(XEN_MASTER_SRC),$(call check_step,e2e on master: the tree-specific scenarios,e2e XEN_SRC='$(XEN_MASTER_SRC)' E2E_ONLY='$(E2E_TREE_SPECIFIC)'))) \
 	) 2>&1 | tee '$(BUILD)/check.log'; rc=$$?; \
 	echo "check: took $$((SECONDS - start)) s:"; \
 	sed -n 's/^=== check: \(.*\): \(ok\|FAILED\) (\([0-9]*\) s)$$/  \3 s  \1 (\2)/p' '$(BUILD)/check.log'; \
@@ -225,6 +229,13 @@ check-drift:
 	if tools/check-drift patches "$$d" > "$$d.log"; then \
 	  echo "check-drift: the negative control was not caught" >&2; exit 1; fi; \
 	echo "check-drift: negative control: a line changed in $$p of a copy of the backport is caught"
+
+# The counts the docs give are the code's (tools/check-docs); and the
+# check catches a wrong count, an unchecked one and a stale cover letter
+# in copies of the docs.
+check-docs:
+	tools/check-docs
+	tools/check-docs --controls '$(BUILD)/docs-control'
 
 # The precopy policy simulator and its benchmark (tools/precopy-sim).
 SIM_O = $(BUILD)/sim/$(notdir $(TREE))
