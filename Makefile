@@ -59,8 +59,9 @@ help:
 	@echo '  build      tree, configure (once), build tools/include, tools/libs, tools/xl (-Werror)'
 	@echo '  summary    print tree, mode, base, applied patches and build result'
 	@echo '  check      what CI runs: on Debian'"'"'s 4.17.5 check-tree, check-debian, check-packaging; check-drift;'
-	@echo '             check-tree on each of XEN_MASTER_SRC, XEN_4_22_SRC, XEN_4_20_SRC; check-legacy-trees;'
-	@echo '             e2e on 4.17.5 and on master, unless E2E=0.  One line names the trees it skipped'
+	@echo '             check-docs; check-tree on each of XEN_MASTER_SRC, XEN_4_22_SRC, XEN_4_20_SRC;'
+	@echo '             check-legacy-trees (two steps at a time after the first); e2e on 4.17.5 and on master'
+	@echo '             (its tree-specific scenarios), unless E2E=0.  One line names the trees it skipped'
 	@echo '  check-tree check-unit, check-man, bisect and sim of the tree in use (Debian'"'"'s, or XEN_SRC=)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
@@ -138,6 +139,20 @@ if ! $(MAKE) --no-print-directory $(2); then \
 echo "=== check: $(1): ok ($$((SECONDS - t0)) s)";
 endef
 
+# check_bg,$(1),$(2): run the steps $(2) in the background, their output
+# in $(BUILD)/check-$(1).log; check_wait waits for all of those, then
+# prints their logs in order and stops check if one of them failed.
+define check_bg
+( :; $(2) ) > '$(BUILD)/check-$(1).log' 2>&1 & bg="$$bg $(1):$$!";
+endef
+define check_wait
+bad=0; for j in $$bg; do wait $${j#*:} || bad=1; done; \
+echo "=== check: side by side:$$(for j in $$bg; do printf ' [%s]' \
+  "$$(sed -n '1s/^=== check: //p' '$(BUILD)/check-'$${j%%:*}.log)"; done)"; \
+for j in $$bg; do cat '$(BUILD)/check-'$${j%%:*}.log; done; bg=; \
+if [ $$bad = 1 ]; then exit 1; fi;
+endef
+
 # The line naming the trees check skips, and how to supply one.
 SKIP_HOW = give each a tarball or a clone of xen.git at that commit \
   (e.g. XEN_MASTER_SRC=~/src/xen after git checkout c447b7308b), or \
@@ -150,25 +165,31 @@ skipped_line = $(if $(SKIPPED_TREES),echo "check: skipped the trees \
   $(subst =$(rparen) ,=$(rparen)$(comma) ,$(strip $(SKIP_LIST))): \
   $(strip $(SKIP_HOW))";)
 
-# One after the other, not in parallel: bisect checks out each commit of
-# the tree the tests use.  Debian's 4.17.5 first (the orig tarball, then
-# its patch stack: unit tests, and quilt), the drift of the two series,
+# Debian's 4.17.5 first (the orig tarball, then its patch stack: unit
+# tests, and quilt), the drift of the two series and the docs' counts,
 # then the other trees, the legacy ones, and e2e last: it is the longest.
-# The last lines give each step's time and add up the cmocka summaries
-# and e2e's.
+# A tree's check uses about 1.2 of the 2 cores (its bisect steps are
+# mostly serial links and test runs), so the other trees' checks run two
+# at a time, each in its own tree and build folders, their logs printed
+# once both are done; e2e runs alone (its VM's timings must not depend on
+# a build beside it).  The last lines give each step's time (wall clock,
+# so a step run beside another counts the time they shared) and add up
+# the cmocka summaries and e2e's.
 check:
 	@mkdir -p '$(BUILD)'
 	@set -o pipefail; start=$$SECONDS; ( \
 	  $(skipped_line) \
 	  $(call check_step,4.17.5 Debian orig tarball: unit tests + man page + bisect,check-tree) \
-	  $(call check_step,4.17.5 Debian patch stack: unit tests,check-debian) \
-	  $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
-	  $(call check_step,patches/stable against patches/,check-drift) \
-	  $(call check_step,the counts the docs give,check-docs) \
-	  $(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_MASTER_SRC)')) \
-	  $(if $(XEN_4_22_SRC),$(call check_step,4.22.0: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_22_SRC)')) \
-	  $(if $(XEN_4_20_SRC),$(call check_step,4.20.4: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_20_SRC)')) \
-	  $(if $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC),$(call check_step,legacy trees,check-legacy-trees)) \
+	  $(call check_bg,a,$(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_MASTER_SRC)'))) \
+	  $(call check_bg,b,$(if $(XEN_4_22_SRC),$(call check_step,4.22.0: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_22_SRC)'))) \
+	  $(check_wait) \
+	  $(call check_bg,a,$(if $(XEN_4_20_SRC),$(call check_step,4.20.4: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_20_SRC)'))) \
+	  $(call check_bg,b,$(call check_step,4.17.5 Debian patch stack: unit tests,check-debian) \
+	    $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
+	    $(call check_step,patches/stable against patches/,check-drift) \
+	    $(call check_step,the counts the docs give,check-docs) \
+	    $(if $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC),$(call check_step,legacy trees,check-legacy-trees))) \
+	  $(check_wait) \
 	  $(if $(filter 0,$(E2E)),echo 'e2e: skipped (E2E=0)';,\
 	    $(call check_step,e2e on 4.17.5,e2e) \
 	    $(if $(XEN_MASTER_SRC),$(call check_step,e2e on master: the tree-specific scenarios,e2e XEN_SRC='$(XEN_MASTER_SRC)' E2E_ONLY='$(E2E_TREE_SPECIFIC)'))) \
