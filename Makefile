@@ -171,8 +171,8 @@ skipped_line = $(if $(SKIPPED_TREES),echo "check: skipped the trees \
 # A tree's check uses about 1.2 of the 2 cores (its bisect steps are
 # mostly serial links and test runs), so the other trees' checks run two
 # at a time, each in its own tree and build folders, their logs printed
-# once both are done; e2e runs alone (its VM's timings must not depend on
-# a build beside it).  The last lines give each step's time (wall clock,
+# once both are done; what e2e boots is built beside the last tree, and
+# its VM runs alone (its timings must not depend on a build beside it).  The last lines give each step's time (wall clock,
 # so a step run beside another counts the time they shared) and add up
 # the cmocka summaries and e2e's.
 check:
@@ -188,7 +188,9 @@ check:
 	    $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
 	    $(call check_step,patches/stable against patches/,check-drift) \
 	    $(call check_step,the counts the docs give,check-docs) \
-	    $(if $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC),$(call check_step,legacy trees,check-legacy-trees))) \
+	    $(if $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC),$(call check_step,legacy trees,check-legacy-trees)) \
+	    $(if $(filter 0,$(E2E)),,$(call check_step,e2e images for 4.17.5,e2e-images) \
+	      $(if $(XEN_MASTER_SRC),$(call check_step,e2e images for master,e2e-images XEN_SRC='$(XEN_MASTER_SRC)')))) \
 	  $(check_wait) \
 	  $(if $(filter 0,$(E2E)),echo 'e2e: skipped (E2E=0)';,\
 	    $(call check_step,e2e on 4.17.5,e2e) \
