@@ -44,7 +44,8 @@ SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
 
 .PHONY: all help deps fetch tree build summary check check-tree check-unit bisect debian \
 	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
-	check-libvirt check-docs refresh clean distclean sim bench bench-midround e2e e2e-images
+	check-libvirt check-docs refresh clean distclean sim bench bench-midround e2e e2e-images \
+	deb check-bindings
 
 all: deps
 	$(XEN_TREE) all
@@ -71,6 +72,9 @@ help:
 	@echo '             dpkg-source -b'
 	@echo '  check-drift  patches/stable against patches/: same patches and changes but for patches/stable/drift'
 	@echo '             (tools/check-drift), and a negative control'
+	@echo '  deb        Debian'"'"'s source package xen=$$(XEN_DEB_VERSION) + patches/stable (DEP-3 headers) built with'
+	@echo '             dpkg-buildpackage -b as <version>+precopy1, lintian against the unpatched .debs'
+	@echo '             ($$(BUILD)/deb; tools/deb-build, docs/debian.md)'
 	@echo '  check-docs the counts the docs and cover letters give (tests, scenarios, options, patches) are the'
 	@echo '             code'"'"'s, and each cover letter carries its cover.txt (tools/check-docs); negative controls'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim, xen-dirty-record), test the recorder'
@@ -272,6 +276,12 @@ ifeq ($(E2E),0)
 else
 	$(MAKE) --no-print-directory e2e
 endif
+
+# Debian's package rebuilt with the stable series: build/deb/*.deb, and
+# lintian's verdict next to the unpatched package's (tools/deb-build).
+deb: fetch
+	tools/install-deps deb
+	tools/deb-build "$$($(XEN_TREE) dsc)" patches/stable '$(BUILD)/deb'
 
 # An existing consumer of libxl.h: Debian's libvirt (apt-get source),
 # unmodified, its libxl driver compiled against the tree's headers and the
