@@ -62,7 +62,10 @@ help:
 	@echo '  check      what CI runs: on Debian'"'"'s 4.17.5 check-tree, check-debian, check-packaging; check-drift;'
 	@echo '             check-tree on each of XEN_MASTER_SRC, XEN_4_22_SRC, XEN_4_20_SRC; check-legacy-trees;'
 	@echo '             e2e on 4.17.5 and on master, unless E2E=0.  One line names the trees it skipped'
-	@echo '  check-tree check-unit, check-man, bisect and sim of the tree in use (Debian'"'"'s, or XEN_SRC=)'
+	@echo '  check-tree check-unit, check-man, bisect, sim and check-bindings of the tree in use (Debian'"'"'s, or XEN_SRC=)'
+	@echo '  check-bindings  build, then the Go bindings (tools/golang/xenlight: regenerated from the IDL and'
+	@echo '             compared, go build, go vet) and the OCaml xl bindings (tools/ocaml/libs/xl, where the tree'
+	@echo '             has them) compiled against the patched libxenlight (tools/check-bindings)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
@@ -192,8 +195,9 @@ check:
 
 # The tree in use (Debian's 4.17.5, or XEN_SRC): unit tests, man page,
 # every prefix of its series, and the simulator and its recorder built
-# against it (the recorder's tests run).
-check-tree: check-unit check-man bisect sim
+# against it (the recorder's tests run), and the Go and OCaml bindings the
+# IDL generates compiled against it.
+check-tree: check-unit check-man bisect sim check-bindings
 
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }
@@ -276,6 +280,12 @@ ifeq ($(E2E),0)
 else
 	$(MAKE) --no-print-directory e2e
 endif
+
+# The bindings libxl's IDL generates, Go and OCaml, compiled against the
+# tree's patched libxenlight (tools/check-bindings; ~15-30 s a tree).
+check-bindings: build
+	tools/install-deps bindings
+	tools/check-bindings '$(TREE)' '$(BUILD)/bindings/$(notdir $(TREE))'
 
 # Debian's package rebuilt with the stable series: build/deb/*.deb, and
 # lintian's verdict next to the unpatched package's (tools/deb-build).
