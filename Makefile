@@ -116,6 +116,8 @@ help:
 	@echo '  BUILD=<dir>             build folder (default build/)'
 	@echo '  E2E_ONLY="a b"          make e2e: run only these scenarios (tests/e2e/scenarios.sh); for a second'
 	@echo '                          tree, E2E_ONLY='"'"'$$(E2E_TREE_SPECIFIC)'"'"' = those whose code differs between trees'
+	@echo '  E2E_TOOLS=tree|deb      make e2e: dom0'"'"'s toolstack from the tree (default) or from make deb'"'"'s'
+	@echo '                          packages ($$(BUILD)/deb; tests/e2e/deb-tools); cache $$(BUILD)/e2e/<tree>-deb'
 	@echo '  E2E=0                   make check without e2e, its longest step (times: docs/testing.md)'
 	@echo '  FORCE=1                 let tree/build discard unsaved commits/changes in the tree'
 	@echo '  REBUILD=1               run Xen'"'"'s make even when nothing changed since the last build'
@@ -308,7 +310,10 @@ refresh:
 # hypervisor, images and logs); the downloaded .debs are shared
 # (build/e2e/debs).  'make e2e XEN_SRC=<tree>' runs it on that tree.
 E2E_ROOT = $(BUILD)/e2e
-E2E_DIR = $(E2E_ROOT)/$(notdir $(TREE))
+# E2E_TOOLS=deb: dom0's toolstack from make deb's packages, not the tree's
+# (its own cache folder, <tree>-deb)
+E2E_TOOLS ?= tree
+E2E_DIR = $(E2E_ROOT)/$(notdir $(TREE))$(if $(filter deb,$(E2E_TOOLS)),-deb)
 E2E_ONLY ?=
 # The scenarios whose code differs between the trees (the libxenguest save
 # loop and its page counts, the save helper, libxl's abort and control),
@@ -320,9 +325,9 @@ E2E_ONLY ?=
 E2E_TREE_SPECIFIC = selftest pvh_migrate pvh_save_restore pvh_opt_max_factor \
 	pvh_opt_downtime pvh_opt_timeout_switchover pvh_abort_if_busy pvh_ctl_abort \
 	pvh_ctl_switchover pvh_ctl_downtime pvh_kill_save_helper pv_migrate pv_save_restore
-e2e-images: build
+e2e-images: build $(if $(filter deb,$(E2E_TOOLS)),deb)
 	tools/install-deps e2e
-	tests/e2e/build '$(TREE)' '$(E2E_DIR)' '$(E2E_ROOT)'
+	E2E_TOOLS='$(E2E_TOOLS)' E2E_DEBS='$(BUILD)/deb' tests/e2e/build '$(TREE)' '$(E2E_DIR)' '$(E2E_ROOT)'
 
 e2e: e2e-images
 	tests/e2e/run '$(E2E_DIR)' $(E2E_ONLY)
