@@ -44,7 +44,8 @@ SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
 
 .PHONY: all help deps fetch tree build summary check check-tree check-unit bisect debian \
 	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
-	check-libvirt check-docs refresh clean distclean sim bench bench-midround e2e e2e-images
+	check-libvirt check-docs refresh clean distclean sim bench bench-midround e2e e2e-images \
+	deb check-bindings
 
 all: deps
 	$(XEN_TREE) all
@@ -62,7 +63,10 @@ help:
 	@echo '             check-docs; check-tree on each of XEN_MASTER_SRC, XEN_4_22_SRC, XEN_4_20_SRC;'
 	@echo '             check-legacy-trees (two steps at a time after the first); e2e on 4.17.5 and on master'
 	@echo '             (its tree-specific scenarios), unless E2E=0.  One line names the trees it skipped'
-	@echo '  check-tree check-unit, check-man, bisect and sim of the tree in use (Debian'"'"'s, or XEN_SRC=)'
+	@echo '  check-tree check-unit, check-man, bisect, sim and check-bindings of the tree in use (Debian'"'"'s, or XEN_SRC=)'
+	@echo '  check-bindings  build, then the Go bindings (tools/golang/xenlight: regenerated from the IDL and'
+	@echo '             compared, go build, go vet) and the OCaml xl bindings (tools/ocaml/libs/xl, where the tree'
+	@echo '             has them) compiled against the patched libxenlight (tools/check-bindings)'
 	@echo '  check-unit build, then the tests: make -C tests check XEN_ROOT=$$(TREE) XEN_BASE=$(XEN_BASE) O=$$(BUILD)/tests/<tree>'
 	@echo '  bisect     build, then tools/check-bisect: every prefix of the series built and tested ($$(BUILD)/bisect)'
 	@echo '  debian     all with MODE=debian (tree from dpkg-source -x, Debian patches applied)'
@@ -72,6 +76,9 @@ help:
 	@echo '             dpkg-source -b'
 	@echo '  check-drift  patches/stable against patches/: same patches and changes but for patches/stable/drift'
 	@echo '             (tools/check-drift), and a negative control'
+	@echo '  deb        Debian'"'"'s source package xen=$$(XEN_DEB_VERSION) + patches/stable (DEP-3 headers) built with'
+	@echo '             dpkg-buildpackage -b as <version>+precopy1, lintian against the unpatched .debs'
+	@echo '             ($$(BUILD)/deb; tools/deb-build, docs/debian.md)'
 	@echo '  check-docs the counts the docs and cover letters give (tests, scenarios, options, patches) are the'
 	@echo '             code'"'"'s, and each cover letter carries its cover.txt (tools/check-docs); negative controls'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim, xen-dirty-record), test the recorder'
@@ -110,6 +117,8 @@ help:
 	@echo '  BUILD=<dir>             build folder (default build/)'
 	@echo '  E2E_ONLY="a b"          make e2e: run only these scenarios (tests/e2e/scenarios.sh); for a second'
 	@echo '                          tree, E2E_ONLY='"'"'$$(E2E_TREE_SPECIFIC)'"'"' = those whose code differs between trees'
+	@echo '  E2E_TOOLS=tree|deb      make e2e: dom0'"'"'s toolstack from the tree (default) or from make deb'"'"'s'
+	@echo '                          packages ($$(BUILD)/deb; tests/e2e/deb-tools); cache $$(BUILD)/e2e/<tree>-deb'
 	@echo '  E2E=0                   make check without e2e, its longest step (times: docs/testing.md)'
 	@echo '  FORCE=1                 let tree/build discard unsaved commits/changes in the tree'
 	@echo '  REBUILD=1               run Xen'"'"'s make even when nothing changed since the last build'
@@ -179,12 +188,14 @@ check:
 	@mkdir -p '$(BUILD)'
 	@set -o pipefail; start=$$SECONDS; ( \
 	  $(skipped_line) \
-	  $(call check_step,4.17.5 Debian orig tarball: unit tests + man page + bisect,check-tree) \
-	  $(call check_bg,a,$(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_MASTER_SRC)'))) \
-	  $(call check_bg,b,$(if $(XEN_4_22_SRC),$(call check_step,4.22.0: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_22_SRC)'))) \
+	  tools/install-deps bindings || exit 1; $(if $(filter 0,$(E2E)),,tools/install-deps e2e || exit 1;) \
+	  $(call check_step,4.17.5 Debian orig tarball: unit tests + man page + bisect + bindings,check-tree) \
+	  $(call check_bg,a,$(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_MASTER_SRC)'))) \
+	  $(call check_bg,b,$(if $(XEN_4_22_SRC),$(call check_step,4.22.0: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_4_22_SRC)'))) \
 	  $(check_wait) \
-	  $(call check_bg,a,$(if $(XEN_4_20_SRC),$(call check_step,4.20.4: unit tests + man page + bisect,check-tree XEN_SRC='$(XEN_4_20_SRC)'))) \
+	  $(call check_bg,a,$(if $(XEN_4_20_SRC),$(call check_step,4.20.4: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_4_20_SRC)'))) \
 	  $(call check_bg,b,$(call check_step,4.17.5 Debian patch stack: unit tests,check-debian) \
+	    $(call check_step,4.17.5 Debian patch stack: Go and OCaml bindings,check-bindings MODE=debian) \
 	    $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
 	    $(call check_step,patches/stable against patches/,check-drift) \
 	    $(call check_step,the counts the docs give,check-docs) \
@@ -211,8 +222,9 @@ check:
 
 # The tree in use (Debian's 4.17.5, or XEN_SRC): unit tests, man page,
 # every prefix of its series, and the simulator and its recorder built
-# against it (the recorder's tests run).
-check-tree: check-unit check-man bisect sim
+# against it (the recorder's tests run), and the Go and OCaml bindings the
+# IDL generates compiled against it.
+check-tree: check-unit check-man bisect sim check-bindings
 
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }
@@ -296,6 +308,18 @@ else
 	$(MAKE) --no-print-directory e2e
 endif
 
+# The bindings libxl's IDL generates, Go and OCaml, compiled against the
+# tree's patched libxenlight (tools/check-bindings; ~15-30 s a tree).
+check-bindings: build
+	tools/install-deps bindings
+	tools/check-bindings '$(TREE)' '$(BUILD)/bindings/$(notdir $(TREE))'
+
+# Debian's package rebuilt with the stable series: build/deb/*.deb, and
+# lintian's verdict next to the unpatched package's (tools/deb-build).
+deb: fetch
+	tools/install-deps deb
+	tools/deb-build "$$($(XEN_TREE) dsc)" patches/stable '$(BUILD)/deb'
+
 # An existing consumer of libxl.h: Debian's libvirt (apt-get source),
 # unmodified, its libxl driver compiled against the tree's headers and the
 # base's.  Not part of 'check': it installs its own packages (meson, ...).
@@ -311,7 +335,10 @@ refresh:
 # hypervisor, images and logs); the downloaded .debs are shared
 # (build/e2e/debs).  'make e2e XEN_SRC=<tree>' runs it on that tree.
 E2E_ROOT = $(BUILD)/e2e
-E2E_DIR = $(E2E_ROOT)/$(notdir $(TREE))
+# E2E_TOOLS=deb: dom0's toolstack from make deb's packages, not the tree's
+# (its own cache folder, <tree>-deb)
+E2E_TOOLS ?= tree
+E2E_DIR = $(E2E_ROOT)/$(notdir $(TREE))$(if $(filter deb,$(E2E_TOOLS)),-deb)
 E2E_ONLY ?=
 # The scenarios whose code differs between the trees (the libxenguest save
 # loop and its page counts, the save helper, libxl's abort and control),
@@ -323,16 +350,16 @@ E2E_ONLY ?=
 E2E_TREE_SPECIFIC = selftest pvh_migrate pvh_save_restore pvh_opt_max_factor \
 	pvh_opt_downtime pvh_opt_timeout_switchover pvh_abort_if_busy pvh_ctl_abort \
 	pvh_ctl_switchover pvh_ctl_downtime pvh_kill_save_helper pv_migrate pv_save_restore
-e2e-images: build
+e2e-images: build $(if $(filter deb,$(E2E_TOOLS)),deb)
 	tools/install-deps e2e
-	tests/e2e/build '$(TREE)' '$(E2E_DIR)' '$(E2E_ROOT)'
+	E2E_TOOLS='$(E2E_TOOLS)' E2E_DEBS='$(BUILD)/deb' tests/e2e/build '$(TREE)' '$(E2E_DIR)' '$(E2E_ROOT)'
 
 e2e: e2e-images
 	tests/e2e/run '$(E2E_DIR)' $(E2E_ONLY)
 
 clean:
 	if [ -f tests/Makefile ]; then $(MAKE) -C tests clean XEN_ROOT='$(TREE)'; fi
-	rm -rf '$(BUILD)/tests' '$(BUILD)/bisect' '$(BUILD)/sim' '$(BUILD)/bench' \
+	rm -rf '$(BUILD)/tests' '$(BUILD)/bisect' '$(BUILD)/sim' '$(BUILD)/bench' '$(BUILD)/bindings' \
 	  '$(BUILD)/libvirt-check'
 
 distclean: clean
