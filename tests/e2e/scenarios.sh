@@ -18,7 +18,13 @@ RATE_BUSY=-1
 # dirties at least 1 page a round.
 NEVER_ENDS="--max-rounds 100000 --dirty-target 1"
 
-# Known failures (see run_scenarios in lib.sh), with what is missing: none.
+# Known failures (see run_scenarios in lib.sh), with what is missing.
+# --downtime 500 on an idle host: the engine predicts 191 ms (libxl's own
+# share of the switchover, learnt: 185 ms), the guest stands still 585 ms:
+# the receiver's share (restoring, unpausing) is not in the prediction, and
+# the sender cannot see it.  On a loaded host the learnt share alone is
+# over 500 ms, the engine aborts, and the scenario passes (XPASS).
+XFAIL_pvh_downtime_500="the guest stood still longer than the target"
 # (pvh_kill_save_helper was one until patch 8 of the series made libxl turn
 # log-dirty off when libxl-save-helper dies.)
 
@@ -198,7 +204,7 @@ xl_tail() {
 # half-made domain.  The receiver killed: its restore helper, which holds
 # the stream, reads on to the end, so the sender sees nothing until the
 # end of the stream (a migration that never ends would never notice: the
-# default rule is used here); then the receiver's handshake never comes,
+# migration here stops after 15 rounds); then the receiver's handshake never comes,
 # xl migrate fails and resumes the guest here; nothing is left to destroy
 # the --incoming domain the killed xl made (on a real migration, on the
 # other host): the test destroys it, as an administrator would.
@@ -206,6 +212,9 @@ kill_xl() {
     local which=$1 d0 pid= i st left opts=
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
     d0=$(domid_of $GUEST)
+    # the sender: never ends by itself; the receiver: ends by itself (see
+    # above), after enough rounds that the kill lands in precopy
+    opts="--max-rounds 15 --dirty-target 1"
     [ $which = sender ] && opts=$NEVER_ENDS
     MIG_BG=1; xl_migrate $opts; MIG_BG=
     await_logdirty_on $d0 $MIG_PID || { wait $MIG_PID; return 1; }
@@ -214,7 +223,8 @@ kill_xl() {
     if [ $which = sender ]; then
         pid=$MIG_PID
     else
-        pid=$(ps -o pid,args | awk '$2 == "xl" && $3 == "migrate-receive" { print $1; exit }')
+        # the transport: the sending xl's child, sh -c having exec'd xl
+        pid=$(ps -o pid,ppid,args | awk -v p=$MIG_PID '$2 == p && $3 == "xl" && $4 == "migrate-receive" { print $1; exit }')
     fi
     [ -n "$pid" ] || { fail "no $which xl process found"; kill $MIG_PID; wait $MIG_PID; return 1; }
     kill -9 $pid || { fail "could not kill the $which xl $pid"; wait $MIG_PID; return 1; }
@@ -451,7 +461,8 @@ downtime_target() {
     R_DOWNTIME=$V_GAP
     expect_reason "stop and copy (downtime target reached)" || return 1
     R_NOTE="target $t ms, predicted $MIG_PRED ms, measured $V_GAP ms"
-    [ "${V_GAP:-999999}" -le $t ] || { fail "the guest stood still $V_GAP ms, over the ${t} ms target (predicted $MIG_PRED ms)"; return 1; }
+    # (the figures are in R_NOTE: the message is fixed, for XFAIL_)
+    [ "${V_GAP:-999999}" -le $t ] || { fail "the guest stood still longer than the target"; return 1; }
     guest_errors
 }
 sc_pvh_downtime_500()  { downtime_target 500; }
