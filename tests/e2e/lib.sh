@@ -75,6 +75,7 @@ guest_verify() {
     [ -n "$V_LINE" ] || { fail "no answer from the guest to verify $tag in ${to}s"; return 1; }
     log "guest: $V_LINE"
     V_GAP=$(echo "$V_LINE" | sed -n 's/.* maxgap_ms=\([0-9]*\).*/\1/p')
+    dt_report
     case $V_LINE in
         *" result=OK "*) return 0 ;;
         *) fail "guest memory check failed: $V_LINE"; return 1 ;;
@@ -167,17 +168,38 @@ save_stats() {
 }
 
 # debug-key q: "paging assistance: ... log_dirty ..." for DOMID?  Prints
-# on, off (paging assistance without log_dirty, or none at all).  The dump
-# has a domain line ("hap refcounts log_dirty translate external") and one
-# per vcpu ("hap, 4 levels" / "shadowed 4-on-4"); only the first counts.
+# on or off (a paging-assistance line without log_dirty).  The dump has a
+# domain line ("hap refcounts log_dirty translate external") and one per
+# vcpu ("hap, 4 levels" / "shadowed 4-on-4"); only the first counts.  When
+# no such line for DOMID is found (no dump, a dump cut short, no such
+# domain) it prints "unknown", says why and returns 1: a probe that cannot
+# see the state must not read as "off".
 logdirty_state() {
+    local st
     xl dmesg -c > /dev/null 2>&1
     xl debug-keys q > /dev/null 2>&1
     sleep 1
-    xl dmesg 2>/dev/null | awk -v d="$1" '
+    st=$(xl dmesg 2>/dev/null | awk -v d="$1" '
         /General information for domain/ { cur = ($0 ~ ("domain " d ":")) }
         cur && /paging assistance:/ && !/levels|shadowed/ { st = ($0 ~ /log_dirty/) ? "on" : "off" }
-        END { print (st == "" ? "off" : st) }'
+        END { print (st == "" ? "unknown" : st) }')
+    echo "$st"
+    [ "$st" != unknown ] && return 0
+    log "logdirty_state: no 'paging assistance' line for domain $1 in Xen's debug-key q dump"
+    return 1
+}
+
+# await_logdirty_on DOMID PID: probe until log-dirty is seen on for DOMID
+# while PID (a migration) runs.  0 when seen; sets LD_ON.
+await_logdirty_on() {
+    local i=0
+    LD_ON=
+    while [ $i -lt 40 ] && kill -0 "$2" 2>/dev/null; do
+        LD_ON=$(logdirty_state "$1")
+        [ "$LD_ON" = on ] && return 0
+        i=$((i + 1))
+    done
+    fail "log-dirty never seen on during the migration (last probe: ${LD_ON:-none}): the probe does not work"
 }
 
 # pid of the running libxl-save-helper with --save-domain (the sender).
@@ -204,29 +226,94 @@ guest_crashed() {
     return 0
 }
 
-# migrate [XL OPTIONS]: localhost migration of the guest, receiver $RECV
-# (no ssh).  Output in $E2E_TMP/migrate.log.
+# xl_migrate [XL OPTIONS]: the one way the scenarios run the sending
+# xl: localhost, receiver $RECV (or $RECV_CMD, a scenario's own), output in
+# $E2E_TMP/migrate.log.  It runs in the foreground; with MIG_BG=1 in the
+# background ($MIG_PID; then call mig_done RC when it ended).  -vvv: libxl
+# logs each policy consultation ("precopy: round N, ..."), which counts
+# them; a sampler reads the sending xl's own CPU time (/proc/PID/stat,
+# utime + stime) every second while it runs.
+xl_migrate() {
+    local a
+    MIG_TARGET=- MIG_D0=$(domid_of $GUEST)
+    for a in "$@"; do
+        [ "$MIG_TARGET" = next ] && MIG_TARGET=$a
+        [ "$a" = --downtime ] && MIG_TARGET=next
+    done
+    [ "$MIG_TARGET" = next ] && MIG_TARGET=-
+    MIG_MEM=$(xl list $MIG_D0 2>/dev/null | awk 'NR == 2 { print $3 }')
+    MIG_T0=$(now_cs)
+    rm -f $E2E_TMP/migrate.cpu
+    LD_PRELOAD=$SHIM xl -vvv migrate "$@" -s '' $GUEST "${RECV_CMD:-$RECV}" > $E2E_TMP/migrate.log 2>&1 &
+    MIG_PID=$!
+    cpu_sampler $MIG_PID $E2E_TMP/migrate.cpu &
+    [ -n "$MIG_BG" ] && return 0
+    wait $MIG_PID
+    mig_done $?
+    return $MIG_RC
+}
+
+# cpu_sampler PID FILE: PID's CPU time so far (ms) in FILE, each second
+cpu_sampler() {
+    local v
+    while v=$(awk '{ printf "%d", ($14 + $15) * 10 }' /proc/$1/stat 2>/dev/null) && [ -n "$v" ]; do
+        echo "$v" > $2.new && mv $2.new $2
+        sleep 1
+    done
+}
+
+# mig_done RC: after a migration: its figures.  MIG_PRED = the engine's
+# last predicted downtime (xl's last per-round line; - if none); the
+# number of consultations and the sending xl's CPU time per consultation
+# (an upper bound of a consultation's cost on xl's side: in precopy xl
+# does little else than answer them and pass on the helper's log).  The
+# e2e-downtime line follows at the next guest_verify (the measured stall).
+mig_done() {
+    local cpu n
+    MIG_RC=$1
+    MIG_T1=$(now_cs)
+    MIG_PRED=$(grep -a '^migration sender: round ' $E2E_TMP/migrate.log | tail -n 1 |
+        sed -n 's/.* downtime \([0-9]*\)ms: .*/\1/p')
+    MIG_PRED=${MIG_PRED:--}
+    n=$(grep -a -c 'precopy: round [0-9]*, ' $E2E_TMP/migrate.log)
+    cpu=$(cat $E2E_TMP/migrate.cpu 2>/dev/null)
+    MIG_CONSULT=$n MIG_CONS_US=-
+    if [ "${n:-0}" -gt 0 ] && [ -n "$cpu" ]; then
+        MIG_CONS_US=$((cpu * 1000 / n))
+        log "e2e-consult: scenario ${CUR_SC:-?} $n consultations, sending xl CPU ${cpu} ms, at most $MIG_CONS_US us each"
+    fi
+    MIG_PENDING=1
+}
+
+# dt_report: the e2e-downtime line of the last migration, once, with the
+# stall the guest measured (V_GAP of the verify after it); and the
+# scenario's predicted/measured lists for the summary table.
+dt_report() {
+    [ -n "$MIG_PENDING" ] || return 0
+    MIG_PENDING=
+    echo "e2e-downtime: scenario ${CUR_SC:-?} target $MIG_TARGET ms predicted $MIG_PRED ms measured ${V_GAP:--} ms"
+    DT_PRED="${DT_PRED:+$DT_PRED,}$MIG_PRED" DT_MEAS="${DT_MEAS:+$DT_MEAS,}${V_GAP:--}"
+}
+
+# migrate [XL OPTIONS]: a migration that must succeed: new domain, no
+# --incoming domain left.
 migrate() {
-    local old new rc t0 t1 mem
+    local old new
     old=$(domid_of $GUEST)
-    mem=$(xl list $old 2>/dev/null | awk 'NR == 2 { print $3 }')
-    t0=$(now_cs)
-    LD_PRELOAD=$SHIM xl migrate "$@" -s '' $GUEST "$RECV" > $E2E_TMP/migrate.log 2>&1
-    rc=$?
-    t1=$(now_cs)
+    xl_migrate "$@"
     # each round's size and time, as libxenguest reports them at 100%
     tr '\r' '\n' < $E2E_TMP/migrate.log | grep -a -E 'Frames iteration [0-9]+: [0-9]+/[0-9]+ +100%|suspended' \
-        | sed 's/^/E2E-LOG xl: /' 
-    save_stats $E2E_TMP/migrate.log $mem
+        | sed 's/^/E2E-LOG xl: /'
+    save_stats $E2E_TMP/migrate.log $MIG_MEM
     new=$(domid_of $GUEST)
-    if [ $rc -ne 0 ]; then
-        sed 's/^/E2E-LOG xl: /' $E2E_TMP/migrate.log | tail -n 25
+    if [ $MIG_RC -ne 0 ]; then
+        grep -a -v 'libxl: debug: ' $E2E_TMP/migrate.log | sed 's/^/E2E-LOG xl: /' | tail -n 25
         guest_crashed $old
-        fail "xl migrate exited with $rc"; return 1
+        fail "xl migrate exited with $MIG_RC"; return 1
     fi
     [ -n "$new" ] && [ "$new" != "$old" ] || { fail "after migrate: domain id $old -> '$new'"; return 1; }
     xl list | grep -q -- '--incoming' && { fail "a --incoming domain is left"; return 1; }
-    log "migrated: domain $old -> $new, $R_ROUNDS rounds, $R_PAGES pages, $(((t1 - t0) / 100)) s"
+    log "migrated: domain $old -> $new, $R_ROUNDS rounds, $R_PAGES pages, $(((MIG_T1 - MIG_T0) / 100)) s"
     return 0
 }
 
@@ -240,6 +327,7 @@ run_scenarios() {
             [ $want = 1 ] || continue
         fi
         CUR_SC=$name R_ROUNDS=- R_PAGES=- R_DOWNTIME=- R_NOTE= FAIL_WHY=
+        DT_PRED= DT_MEAS= MIG_PENDING= RECV_CMD= MIG_BG=
         ERR_BASE=$(errors_now)
         echo "E2E-BEGIN $name"
         t0=$(now_cs)
@@ -260,7 +348,9 @@ run_scenarios() {
             echo "E2E-LOG ---- xen (last lines)"
             xl dmesg 2>/dev/null | tail -n 15 | sed 's/^/E2E-LOG xen: /'
         }
-        echo "E2E-RESULT|$name|$res|$(((t1 - t0) / 100))|$R_ROUNDS|$R_PAGES|$R_DOWNTIME|${FAIL_WHY:-$R_NOTE}"
+        # downtime: the scenario's own figure, else each migration's stall
+        [ "$R_DOWNTIME" = - ] && [ -n "$DT_MEAS" ] && R_DOWNTIME=$DT_MEAS
+        echo "E2E-RESULT|$name|$res|$(((t1 - t0) / 100))|$R_ROUNDS|$R_PAGES|$R_DOWNTIME|${DT_PRED:--}|${FAIL_WHY:-$R_NOTE}"
     done
     guest_destroy
 }

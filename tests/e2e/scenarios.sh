@@ -18,7 +18,16 @@ RATE_BUSY=-1
 # dirties at least 1 page a round.
 NEVER_ENDS="--max-rounds 100000 --dirty-target 1"
 
-# Known failures (see run_scenarios in lib.sh), with what is missing: none.
+# Known failures (see run_scenarios in lib.sh), with what is missing.
+# --downtime 500 and 1000: the engine predicts 137 to 220 ms (libxl's own
+# share of the switchover, learnt: 185 ms idle), the guest stands still
+# 457 to 1186 ms (two full runs and one partial, idle to load 3): the
+# receiver's share (restoring, unpausing) is not in the prediction, and the
+# sender cannot see it; TCG's noise does the rest.  So either can fail on
+# a run and pass on the next (XPASS); on a loaded host the learnt share
+# alone is over both targets, the engine aborts, and both pass (XPASS).
+XFAIL_pvh_downtime_500="the guest stood still longer than the target"
+XFAIL_pvh_downtime_1000="the guest stood still longer than the target"
 # (pvh_kill_save_helper was one until patch 8 of the series made libxl turn
 # log-dirty off when libxl-save-helper dies.)
 
@@ -41,6 +50,13 @@ pvh_ctl_switchover
 pvh_ctl_downtime
 pvh_migrate_busy_x10
 pvh_kill_save_helper
+pvh_kill_xl_sender
+pvh_kill_xl_receiver
+pvh_downtime_500
+pvh_downtime_1000
+pvh_ctl_abort_last_round
+pvh_guest_cannot_steer
+pvh_corrupt_control
 pv_migrate
 pv_save_restore
 "
@@ -140,39 +156,30 @@ guest_kept_at_source() {
 # domain (debug-key q: "paging assistance: ... log_dirty"); the probe is
 # first shown to see it on during the migration.
 sc_pvh_kill_save_helper() {
-    local d0 pid= xlpid rc st= i round
+    local d0 pid= rc st= i round
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
     d0=$(domid_of $GUEST)
     st=$(logdirty_state $d0)
     [ "$st" = off ] || { fail "log-dirty is $st before the migration"; return 1; }
-    LD_PRELOAD=$SHIM xl migrate -s '' $GUEST "$RECV" > $E2E_TMP/migrate.log 2>&1 &
-    xlpid=$!
+    MIG_BG=1; xl_migrate; MIG_BG=
     i=0
     while [ $i -lt 240 ] && [ -z "$pid" ]; do
         pid=$(save_helper_pid) || sleep 0.25
         i=$((i + 1))
     done
-    [ -n "$pid" ] || { fail "no libxl-save-helper --save-domain appeared"; wait $xlpid; return 1; }
-    i=0
-    while [ $i -lt 30 ]; do
-        st=$(logdirty_state $d0)
-        [ "$st" = on ] && break
-        i=$((i + 1))
-    done
-    if [ "$st" != on ]; then
-        fail "log-dirty never seen on during the migration: the probe does not work"
-        kill -9 $pid 2>/dev/null; wait $xlpid; return 1
-    fi
+    [ -n "$pid" ] || { fail "no libxl-save-helper --save-domain appeared"; wait $MIG_PID; return 1; }
+    await_logdirty_on $d0 $MIG_PID || { kill -9 $pid 2>/dev/null; wait $MIG_PID; return 1; }
     if grep -q 'Domain now suspended' $E2E_TMP/migrate.log; then
         fail "the guest was already suspended: too late to test a kill in precopy"
-        wait $xlpid; return 1
+        wait $MIG_PID; return 1
     fi
     round=$(tr '\r' '\n' < $E2E_TMP/migrate.log | sed -n 's/.*Frames iteration \([0-9]*\).*/\1/p' | tail -n 1)
-    kill -9 $pid || { fail "could not kill the save helper $pid"; wait $xlpid; return 1; }
+    kill -9 $pid || { fail "could not kill the save helper $pid"; wait $MIG_PID; return 1; }
     log "killed libxl-save-helper $pid in precopy round ${round:-?}"
-    wait $xlpid
+    wait $MIG_PID
     rc=$?
-    sed 's/^/E2E-LOG xl: /' $E2E_TMP/migrate.log | grep -v 'Frames iteration' | tail -n 12
+    mig_done $rc
+    xl_tail 12
     [ $rc -ne 0 ] || { fail "xl migrate reported success although its helper was killed"; return 1; }
     guest_kept_at_source $d0 || return 1
     guest_verify || return 1
@@ -183,8 +190,74 @@ sc_pvh_kill_save_helper() {
     guest_verify || return 1
     guest_errors || return 1
     # last, so that a known failure here does not hide the checks above
-    [ "$st" = off ] || { fail "log-dirty is still on after the failed migration"; return 1; }
+    [ "$st" = off ] || { fail "log-dirty is $st after the failed migration"; return 1; }
 }
+
+# xl_tail N: the last N lines xl migrate printed, without libxl's debug
+# lines and the progress lines
+xl_tail() {
+    grep -a -v -e 'Frames iteration' -e 'libxl: debug: ' $E2E_TMP/migrate.log | tail -n $1 | sed 's/^/E2E-LOG xl: /'
+}
+
+# kill_xl WHICH: SIGKILL the sending xl ("sender") or xl migrate-receive
+# ("receiver") during precopy.  Expected either way: the guest runs on at
+# the source with its memory intact, log-dirty is off, and a later
+# migration works.  The sending xl killed: its helper sees libxl go away
+# and aborts the save; the receiver sees the stream end and destroys its
+# half-made domain.  The receiver killed: its restore helper, which holds
+# the stream, reads on to the end, so the sender sees nothing until the
+# end of the stream (a migration that never ends would never notice: the
+# migration here stops after 15 rounds); then the receiver's handshake never comes,
+# xl migrate fails and resumes the guest here; nothing is left to destroy
+# the --incoming domain the killed xl made (on a real migration, on the
+# other host): the test destroys it, as an administrator would.
+kill_xl() {
+    local which=$1 d0 pid= i st left opts=
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    d0=$(domid_of $GUEST)
+    # the sender: never ends by itself; the receiver: ends by itself (see
+    # above), after enough rounds that the kill lands in precopy
+    opts="--max-rounds 15 --dirty-target 1"
+    [ $which = sender ] && opts=$NEVER_ENDS
+    MIG_BG=1; xl_migrate $opts; MIG_BG=
+    await_logdirty_on $d0 $MIG_PID || { wait $MIG_PID; return 1; }
+    grep -q 'Domain now suspended' $E2E_TMP/migrate.log &&
+        { fail "the guest was already suspended: too late"; wait $MIG_PID; return 1; }
+    if [ $which = sender ]; then
+        pid=$MIG_PID
+    else
+        # the transport: the sending xl's child, sh -c having exec'd xl
+        pid=$(ps -o pid,ppid,args | awk -v p=$MIG_PID '$2 == p && $3 == "xl" && $4 == "migrate-receive" { print $1; exit }')
+    fi
+    [ -n "$pid" ] || { fail "no $which xl process found"; kill $MIG_PID; wait $MIG_PID; return 1; }
+    kill -9 $pid || { fail "could not kill the $which xl $pid"; wait $MIG_PID; return 1; }
+    log "killed the $which xl ($pid) in precopy"
+    wait $MIG_PID
+    mig_done $?
+    xl_tail 10
+    [ $which = receiver ] && [ $MIG_RC -eq 0 ] && { fail "xl migrate succeeded although its receiver was killed"; return 1; }
+    # the receiving side cleans up after a killed sender: give it time
+    i=0
+    while [ $which = sender ] && [ $i -lt 60 ] && xl list | grep -q -- '--incoming'; do
+        sleep 1; i=$((i + 1))
+    done
+    left=
+    if [ $which = receiver ] && xl list | grep -q -- '--incoming'; then
+        left="its --incoming domain left (no receiver to destroy it), destroyed"
+        log "a --incoming domain is left, as expected with its xl killed: destroying it"
+        xl destroy $GUEST--incoming
+    fi
+    guest_kept_at_source $d0 || return 1
+    guest_verify || return 1
+    guest_errors || return 1
+    st=$(logdirty_state $d0)
+    [ "$st" = off ] || { fail "log-dirty is $st after the killed migration"; return 1; }
+    guest_rate $RATE_BUSY && migrate || { fail "the next migration failed"; return 1; }
+    guest_verify && guest_errors || return 1
+    R_NOTE="guest kept, log-dirty off${left:+, $left}; next migration OK"
+}
+sc_pvh_kill_xl_sender()   { kill_xl sender; }
+sc_pvh_kill_xl_receiver() { kill_xl receiver; }
 
 # --- the precopy policy through xl (patches 9-10 of the series) ---------
 
@@ -205,23 +278,26 @@ expect_reason() {
 
 # migrate_aborted ARGS...: xl migrate ARGS on the running guest must fail
 # saying it was aborted as requested, and leave the guest running here
-# with its memory intact.
+# with its memory intact; log-dirty is first seen on during precopy.
 migrate_aborted() {
-    local d0 rc
+    local d0
     d0=$(domid_of $GUEST)
-    LD_PRELOAD=$SHIM xl migrate "$@" -s '' $GUEST "$RECV" > $E2E_TMP/migrate.log 2>&1
-    rc=$?
-    check_aborted $d0 $rc
+    MIG_BG=1; xl_migrate "$@"; MIG_BG=
+    await_logdirty_on $d0 $MIG_PID || { wait $MIG_PID; return 1; }
+    wait $MIG_PID
+    mig_done $?
+    check_aborted $d0 $MIG_RC
 }
 
 check_aborted() {
-    local d0=$1 rc=$2
-    grep -a -v 'Frames iteration' $E2E_TMP/migrate.log | tail -n 8 | sed 's/^/E2E-LOG xl: /'
+    local d0=$1 rc=$2 st
+    xl_tail 8
     [ $rc -ne 0 ] || { fail "xl migrate succeeded"; return 1; }
     grep -q 'Migration aborted as requested; the domain is still running here' \
         $E2E_TMP/migrate.log || { fail "xl did not say the migration was aborted as requested"; return 1; }
     guest_kept_at_source $d0 || return 1
-    [ "$(logdirty_state $d0)" = off ] || { fail "log-dirty is still on"; return 1; }
+    st=$(logdirty_state $d0)
+    [ "$st" = off ] || { fail "log-dirty is $st after the abort"; return 1; }
     guest_verify && guest_errors
 }
 
@@ -286,7 +362,8 @@ sc_pvh_opt_timeout_switchover() {
 sc_pvh_opt_timeout_abort() {
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
     sleep 1
-    migrate_aborted --timeout 2 $NEVER_ENDS || return 1
+    # long enough for the log-dirty probe (1 to 2 s a look) to see it on
+    migrate_aborted --timeout 8 $NEVER_ENDS || return 1
     R_NOTE="aborted at the timeout, guest kept"
 }
 
@@ -306,18 +383,21 @@ ctl_migrate() {   # COMMAND ARGS...: start a never-ending migration, then ctl
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
     sleep 1
     CTL_D0=$(domid_of $GUEST)
-    LD_PRELOAD=$SHIM xl migrate $NEVER_ENDS "$@" -s '' $GUEST "$RECV" \
-        > $E2E_TMP/migrate.log 2>&1 &
-    CTL_PID=$!
+    MIG_BG=1; xl_migrate $NEVER_ENDS "$@"; MIG_BG=
+    CTL_PID=$MIG_PID
     while [ $i -lt 600 ] && [ "$(rounds_log | wc -l)" -lt 2 ]; do
         sleep 0.25; i=$((i + 1))
     done
     [ "$(rounds_log | wc -l)" -ge 2 ] || { fail "no 2 rounds printed"; kill $CTL_PID; wait $CTL_PID; return 1; }
+    if [ "$cmd" = abort ]; then
+        await_logdirty_on $CTL_D0 $CTL_PID || { kill $CTL_PID; wait $CTL_PID; return 1; }
+    fi
     log "migrate-ctl $GUEST $cmd"
     xl migrate-ctl $GUEST $cmd > $E2E_TMP/ctl.log 2>&1 ||
         { fail "xl migrate-ctl $cmd: $(cat $E2E_TMP/ctl.log)"; kill $CTL_PID; wait $CTL_PID; return 1; }
     wait $CTL_PID
     CTL_RC=$?
+    mig_done $CTL_RC
 }
 sc_pvh_ctl_abort() {
     ctl_migrate abort || return 1
@@ -325,7 +405,7 @@ sc_pvh_ctl_abort() {
     expect_reason "abort (requested)"
 }
 ctl_completes() {
-    [ $CTL_RC -eq 0 ] || { tail -n 20 $E2E_TMP/migrate.log | sed 's/^/E2E-LOG xl: /'; fail "xl migrate exited with $CTL_RC"; return 1; }
+    [ $CTL_RC -eq 0 ] || { xl_tail 20; fail "xl migrate exited with $CTL_RC"; return 1; }
     [ "$(domid_of $GUEST)" != "$CTL_D0" ] || { fail "the guest did not move"; return 1; }
     guest_verify || return 1
     R_DOWNTIME=$V_GAP
@@ -343,4 +423,206 @@ sc_ctl_errors() {
     log "not migrating: $(tail -n 1 $E2E_TMP/ctl.log)"
     grep -q 'is not being migrated' $E2E_TMP/ctl.log || { fail "no clear error: $(cat $E2E_TMP/ctl.log)"; return 1; }
     guest_verify && R_NOTE="both refused with a message"
+}
+
+# --- issue 14: the downtime target, the last round, an untrusted guest ---
+
+# downtime_target T: a guest writing $RATE_CONVERGE pages/s (converges
+# under TCG: 98, 57, 49, 27 dirty pages in rounds 1 to 4, measured on a
+# loaded host) migrated with --downtime T --abort-if-busy.  The target
+# means what it says: either the migration completes, precopy stopped
+# with "downtime target reached", and the guest's own measured stall
+# (memtest's maxgap_ms) is within T; or the engine never predicted T or
+# less (every round line's downtime is over T) and aborted, the guest kept
+# here.  Under TCG the second is what happens: libxl's own share of the
+# switchover, learnt in /libxl/precopy-switchover-ms, is seconds (2431 ms
+# measured), over both targets.  Either way the figures are printed.
+RATE_CONVERGE=${E2E_RATE_CONVERGE:-200}
+downtime_target() {
+    local t=$1 d0 sw low
+    guest_ensure pvh && guest_rate $RATE_CONVERGE || return 1
+    sleep 1
+    guest_verify || return 1      # reset maxgap: only the migration counts
+    d0=$(domid_of $GUEST)
+    sw=$(xenstore-read /libxl/precopy-switchover-ms 2>/dev/null || echo none)
+    MIG_BG=1; xl_migrate --downtime $t --abort-if-busy; MIG_BG=
+    await_logdirty_on $d0 $MIG_PID || { wait $MIG_PID; return 1; }
+    wait $MIG_PID
+    mig_done $?
+    rounds_log | sed 's/^/E2E-LOG xl: /'
+    log "switchover learnt before: $sw ms, after: $(xenstore-read /libxl/precopy-switchover-ms 2>/dev/null || echo none) ms"
+    if [ $MIG_RC -ne 0 ]; then
+        check_aborted $d0 $MIG_RC || return 1
+        low=$(rounds_log | sed -n 's/.* downtime \([0-9]*\)ms: .*/\1/p' | awk -v t=$t '$1 <= t' | head -n 1)
+        [ -z "$low" ] || { fail "aborted although a round predicted $low ms, within the ${t} ms target"; return 1; }
+        expect_reason "abort (not converging)" || return 1
+        R_NOTE="target $t ms not reachable here (switchover learnt $sw ms): aborted, guest kept; predicted $MIG_PRED, measured $V_GAP ms"
+        return 0
+    fi
+    [ "$(domid_of $GUEST)" != "$d0" ] || { fail "the guest did not move"; return 1; }
+    guest_verify || return 1
+    R_DOWNTIME=$V_GAP
+    expect_reason "stop and copy (downtime target reached)" || return 1
+    R_NOTE="target $t ms, predicted $MIG_PRED ms, measured $V_GAP ms"
+    # (the figures are in R_NOTE: the message is fixed, for XFAIL_)
+    [ "${V_GAP:-999999}" -le $t ] || { fail "the guest stood still longer than the target"; return 1; }
+    guest_errors
+}
+sc_pvh_downtime_500()  { downtime_target 500; }
+sc_pvh_downtime_1000() { downtime_target 1000; }
+
+# The policy has already decided to stop: --dirty-target 100000000 stops
+# at the first consultation, before round 0 (whose dirty count is every
+# pfn up to the highest, holes included: 1044480 for this guest, so 1000000
+# would stop only before round 1), which is then the last round sent live
+# (all of the guest's memory: the slowest round).  An abort through
+# migrate-ctl during it must still abort: the guest stays here.
+sc_pvh_ctl_abort_last_round() {
+    local d0 i=0
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    sleep 1
+    d0=$(domid_of $GUEST)
+    MIG_BG=1; xl_migrate --dirty-target 100000000; MIG_BG=
+    while [ $i -lt 240 ] && ! grep -q 'precopy: stop and copy after' $E2E_TMP/migrate.log; do
+        sleep 0.25; i=$((i + 1))
+    done
+    grep -a 'precopy: stop and copy after' $E2E_TMP/migrate.log | head -n 1 | sed 's/^/E2E-LOG xl: /'
+    grep -q 'precopy: stop and copy after 0 rounds' $E2E_TMP/migrate.log ||
+        { fail "the policy did not decide to stop before round 0"; wait $MIG_PID; return 1; }
+    await_logdirty_on $d0 $MIG_PID || { wait $MIG_PID; return 1; }
+    grep -q 'Domain now suspended' $E2E_TMP/migrate.log &&
+        { fail "the guest was already suspended: too late"; wait $MIG_PID; return 1; }
+    log "migrate-ctl $GUEST abort (in the last live round)"
+    xl migrate-ctl $GUEST abort > $E2E_TMP/ctl.log 2>&1 ||
+        { fail "xl migrate-ctl abort: $(cat $E2E_TMP/ctl.log)"; wait $MIG_PID; return 1; }
+    wait $MIG_PID
+    mig_done $?
+    grep -a 'precopy: round ' $E2E_TMP/migrate.log | sed 's/.*precopy: /E2E-LOG xl: precopy: /' | tail -n 4
+    check_aborted $d0 $MIG_RC || return 1
+    R_NOTE="aborted in the last live round (stop decided before it), guest kept"
+}
+
+# The guest is untrusted.  During a migration of it, the guest itself
+# (memtest's "s" command, through its kernel's /dev/xen/xenbus) tries to
+# read, write and create the toolstack's nodes /libxl/<its domid>/precopy/*
+# and those above, and writes "abort", "switchover" and a downtime into
+# its own area (/local/domain/<domid>/...), where a toolstack that looked
+# there would obey it.  dom0 checks the nodes are owned by dom0 with no
+# access for anyone else, that they are gone after the migration, and that
+# the migration went as dom0 says (a precopy that does not end by itself,
+# ended by dom0's migrate-ctl switchover: "stop and copy (requested)", once),
+# not as the guest asked (no abort, no downtime target).
+# xs_add EXPECT OP PATH [VALUE]: queue one xenstore request for the guest
+# (EXPECT: deny, or ok); xs_run sends them all at once (one console write)
+# and checks each answer.
+xs_add() {
+    local want=$1
+    shift
+    new_tag
+    echo "$TAG $want $*" >> $E2E_TMP/xs.req
+}
+xs_run() {
+    local tag want line last= cmds=
+    while read -r tag want line; do
+        cmds="${cmds}s $tag $line
+"
+        last=$tag
+    done < $E2E_TMP/xs.req
+    guest_cmd "$cmds" || return 1
+    wait_glog "E2E xs tag=$last " 60 || { fail "no answer from the guest to its xenstore requests"; return 1; }
+    XS_DENIED=0
+    while read -r tag want line; do
+        line=$(glog | grep -a "E2E xs tag=$tag " | head -n 1)
+        log "guest: $line"
+        case "$want:$line" in
+            deny:*" result=ERR "*) XS_DENIED=$((XS_DENIED + 1)) ;;
+            ok:*" result=OK "*) ;;
+            *) fail "guest xenstore request, expected $want: ${line:-no answer}"; return 1 ;;
+        esac
+    done < $E2E_TMP/xs.req
+}
+sc_pvh_guest_cannot_steer() {
+    local d0 i=0 p bad pc
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    sleep 1
+    d0=$(domid_of $GUEST)
+    pc=/libxl/$d0/precopy
+    MIG_BG=1; xl_migrate $NEVER_ENDS; MIG_BG=
+    while [ $i -lt 240 ] && ! xenstore-read $pc/phase > /dev/null 2>&1; do
+        sleep 0.25; i=$((i + 1))
+    done
+    xenstore-ls -p /libxl/$d0 > $E2E_TMP/xsperm.txt 2>&1 ||
+        { fail "no /libxl/$d0 during the migration"; wait $MIG_PID; return 1; }
+    sed 's/^/E2E-LOG xenstore: /' $E2E_TMP/xsperm.txt
+    # every node: owner 0, nobody else ("(n0)"), and the control's there
+    bad=$(grep -v '(n0) *$' $E2E_TMP/xsperm.txt)
+    [ -z "$bad" ] || { fail "a node is not dom0's alone: $bad"; wait $MIG_PID; return 1; }
+    grep -q '^ *phase = "precopy"' $E2E_TMP/xsperm.txt ||
+        { fail "no precopy phase node under /libxl/$d0"; wait $MIG_PID; return 1; }
+    rm -f $E2E_TMP/xs.req
+    for p in /libxl /libxl/$d0 $pc $pc/phase $pc/pid; do xs_add deny read $p; done
+    for p in /libxl /libxl/$d0 $pc; do xs_add deny dir $p; done
+    xs_add deny perms $pc/phase
+    for p in $pc/abort $pc/switchover $pc/phase $pc/x /libxl/$d0/x /libxl/x; do xs_add deny write $p 1; done
+    xs_add deny write $pc/downtime-ms 60000
+    xs_add deny mkdir $pc/abort
+    xs_add deny mkdir /libxl/$d0/y
+    for p in $pc/phase $pc/pid $pc; do xs_add deny rm $p; done
+    # its own area: the top is read-only to it (refused), data/ is its
+    # own (allowed): both must change nothing
+    xs_add deny write /local/domain/$d0/precopy/abort 1
+    for p in data/precopy/abort data/precopy/switchover data/libxl/precopy/abort; do
+        xs_add ok write /local/domain/$d0/$p 1
+    done
+    xs_add ok write /local/domain/$d0/data/precopy/downtime-ms 60000
+    xs_add ok read /local/domain/$d0/domid
+    xs_run || { wait $MIG_PID; return 1; }
+    # still in precopy after the guest's last request, the nodes unchanged
+    [ "$(xenstore-read $pc/phase 2>/dev/null)" = precopy ] ||
+        { fail "precopy had ended before the guest's requests were through: nothing tested"; wait $MIG_PID; return 1; }
+    xenstore-ls -p /libxl/$d0 | cmp -s - $E2E_TMP/xsperm.txt ||
+        { fail "the nodes changed: $(xenstore-ls -p /libxl/$d0 | tr '\n' ' ')"; wait $MIG_PID; return 1; }
+    # dom0's control still works: end precopy
+    xl migrate-ctl $GUEST switchover > $E2E_TMP/ctl.log 2>&1 ||
+        { fail "xl migrate-ctl switchover: $(cat $E2E_TMP/ctl.log)"; kill $MIG_PID; wait $MIG_PID; return 1; }
+    wait $MIG_PID
+    mig_done $?
+    [ $MIG_RC -eq 0 ] || { xl_tail 20; fail "xl migrate exited with $MIG_RC"; return 1; }
+    [ "$(domid_of $GUEST)" != "$d0" ] || { fail "the guest did not move"; return 1; }
+    guest_verify || return 1
+    expect_reason "stop and copy (requested)" || return 1
+    rounds_log | grep -q -e 'abort' -e 'downtime target' && { fail "the guest's requests were obeyed"; return 1; }
+    [ "$(rounds_log | grep -c 'requested')" -eq 1 ] || { fail "more than dom0's one request acted on"; return 1; }
+    xenstore-ls /libxl/$d0 > /dev/null 2>&1 && { fail "/libxl/$d0 is left after the migration: $(xenstore-ls -p /libxl/$d0 | tr '\n' ' ')"; return 1; }
+    xenstore-read /libxl/$(domid_of $GUEST)/precopy/phase > /dev/null 2>&1 && { fail "a precopy node for the new domain"; return 1; }
+    guest_errors || return 1
+    R_NOTE="$XS_DENIED guest requests to /libxl refused; nodes n0 only, gone after; $(last_round | sed 's/.*: //')"
+}
+
+# The pipeline's negative control: a receiver that damages one page of
+# memtest's region on its way in (progress-shim.so's read() with
+# E2E_CORRUPT_PAGE, in the receiving xl and its restore helper) must make
+# the guest's verify FAIL.  The guest is idle during the migration, so the
+# page is sent once and the damage is what arrives.  The guest is
+# destroyed after it (its memory is bad by design).
+sc_pvh_corrupt_control() {
+    guest_ensure pvh || return 1
+    sleep 1
+    RECV_CMD="env E2E_CORRUPT_PAGE=100 LD_PRELOAD=$SHIM xl migrate-receive"
+    migrate || { RECV_CMD=; return 1; }
+    RECV_CMD=
+    grep -a 'e2e-corrupt-shim' $E2E_TMP/migrate.log | sed 's/^/E2E-LOG xl: /'
+    if guest_verify 120; then
+        fail "a page damaged on the way was not detected: the pipeline cannot catch a bad migration"
+        guest_destroy; return 1
+    fi
+    case $V_LINE in
+        *" result=FAIL "*" bad=1 "*) ;;
+        *) guest_destroy; FAIL_WHY=; fail "not one bad page: ${V_LINE:-no answer}"; return 1 ;;
+    esac
+    glog | grep -a '^E2E ERROR verify' | tail -n 1 | sed 's/^/E2E-LOG guest: /'
+    # the errors above are this scenario's proof, not a failure
+    FAIL_WHY= ERR_BASE=$(errors_now)
+    guest_destroy
+    R_NOTE="one page damaged in the stream: verify FAIL bad=1"
 }

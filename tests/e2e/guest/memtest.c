@@ -25,6 +25,11 @@
  *   damages one page, verifies (which must FAIL: the checker's own test)
  *   and repairs it.  "r TAG RATE" changes the
  *   write rate (pages/s; 0 idle, -1 as fast as possible).
+ * - xenstore as the guest sees it: "s TAG OP PATH [VALUE]" sends one
+ *   request (OP: read, write, mkdir, rm, dir, perms) through the guest
+ *   kernel's /dev/xen/xenbus and prints "E2E xs tag=TAG op=OP path=PATH
+ *   result=OK|ERR reply=..." (ERR: xenstored's error, e.g. EACCES): the
+ *   test's untrusted guest trying to reach the toolstack's nodes.
  * - Downtime: the largest gap between two turns of the main loop, on
  *   CLOCK_BOOTTIME (which counts the time the guest was suspended), reported
  *   by each verify and reset by it.  On a busy guest a turn is ~1 ms, so the
@@ -230,17 +235,87 @@ static void inject(const char *tag, const char *kind, const uint32_t *inv)
     out("E2E repaired tag=%s page=%" PRIu64, tag, i);
 }
 
+/* xenstore wire protocol (xen/io/xs_wire.h) */
+struct xsd_sockmsg { uint32_t type, req_id, tx_id, len; };
+enum { XS_DIRECTORY = 1, XS_READ = 2, XS_GET_PERMS = 3, XS_WRITE = 11,
+       XS_MKDIR = 12, XS_RM = 13, XS_ERROR = 16 };
+
+/* One xenstore request from the guest; prints its reply. */
+static void xs_request(const char *tag, const char *op, const char *path,
+                       const char *value)
+{
+    static const struct { const char *name; uint32_t type; } ops[] = {
+        { "read", XS_READ }, { "write", XS_WRITE }, { "mkdir", XS_MKDIR },
+        { "rm", XS_RM }, { "dir", XS_DIRECTORY }, { "perms", XS_GET_PERMS },
+    };
+    char buf[1024], reply[256];
+    struct xsd_sockmsg m = { 0, 0x45, 0, 0 };
+    size_t plen = strlen(path) + 1, vlen = value ? strlen(value) : 0;
+    ssize_t n;
+    int fd;
+
+    for (unsigned k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+        if (strcmp(op, ops[k].name) == 0)
+            m.type = ops[k].type;
+    if (!m.type || sizeof(m) + plen + vlen > sizeof(buf)) {
+        out("E2E xs tag=%s op=%s path=%s result=BADCMD", tag, op, path);
+        return;
+    }
+    fd = open("/dev/xen/xenbus", O_RDWR);
+    if (fd < 0)
+        fd = open("/proc/xen/xenbus", O_RDWR);
+    if (fd < 0) {
+        out("E2E xs tag=%s op=%s path=%s result=NODEV errno=%d", tag, op,
+            path, errno);
+        return;
+    }
+    m.len = plen + vlen;
+    memcpy(buf, &m, sizeof(m));
+    memcpy(buf + sizeof(m), path, plen);
+    if (vlen)
+        memcpy(buf + sizeof(m) + plen, value, vlen);
+    if (write(fd, buf, sizeof(m) + m.len) != (ssize_t)(sizeof(m) + m.len)) {
+        out("E2E xs tag=%s op=%s path=%s result=IOERR errno=%d", tag, op,
+            path, errno);
+        close(fd);
+        return;
+    }
+    /* the device gives a whole reply (header and payload) per read */
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < (ssize_t)sizeof(m)) {
+        out("E2E xs tag=%s op=%s path=%s result=IOERR n=%zd errno=%d", tag,
+            op, path, n, errno);
+        return;
+    }
+    memcpy(&m, buf, sizeof(m));
+    n -= sizeof(m);
+    if (n > (ssize_t)sizeof(reply) - 1)
+        n = sizeof(reply) - 1;
+    for (ssize_t k = 0; k < n; k++) {
+        char c = buf[sizeof(m) + k];
+        reply[k] = c == 0 ? ',' : (c < 32 || c > 126) ? '.' : c;
+    }
+    reply[n > 0 ? n : 0] = 0;
+    out("E2E xs tag=%s op=%s path=%s result=%s reply=%s", tag, op, path,
+        m.type == XS_ERROR ? "ERR" : "OK", reply);
+}
+
 /* One command line from the console. */
 static void command(char *line, const uint32_t *inv)
 {
-    char tag[64] = "-", kind[16];
+    char tag[64] = "-", kind[16], path[200], value[64];
     long r;
+    int k;
 
     if (sscanf(line, " v %63s", tag) >= 1 || strcmp(line, "v") == 0)
         verify_all(tag, inv);
     else if (sscanf(line, " r %63s %ld", tag, &r) == 2) {
         rate = r;
         out("E2E rate tag=%s rate=%ld seq=%" PRIu64, tag, rate, G);
+    } else if ((k = sscanf(line, " s %63s %15s %199s %63s", tag, kind, path,
+                           value)) >= 3) {
+        xs_request(tag, kind, path, k == 4 ? value : NULL);
     } else if (sscanf(line, " x %63s %15s", tag, kind) == 2) {
         inject(tag, kind, inv);
     } else if (line[strspn(line, " \t\r")])
