@@ -77,7 +77,7 @@ help:
 	@echo '  check-drift  patches/stable against patches/: same patches and changes but for patches/stable/drift'
 	@echo '             (tools/check-drift), and a negative control'
 	@echo '  deb        Debian'"'"'s source package xen=$$(XEN_DEB_VERSION) + patches/stable (DEP-3 headers) built with'
-	@echo '             dpkg-buildpackage -b as <version>+precopy1, lintian against the unpatched .debs'
+	@echo '             dpkg-buildpackage -b as <version>+pc1, lintian against the unpatched .debs'
 	@echo '             ($$(BUILD)/deb; tools/deb-build, docs/debian.md)'
 	@echo '  check-docs the counts the docs and cover letters give (tests, scenarios, options, patches) are the'
 	@echo '             code'"'"'s, and each cover letter carries its cover.txt (tools/check-docs); negative controls'
