@@ -420,6 +420,48 @@ static int trace_open(struct trace_out *o, FILE *f, uint64_t p2m_size,
 }
 
 /*
+ * The next run of set bits of bitmap (p2m_size bits) at or after *pos:
+ * [*start, *end), and *pos moves to *end.  False when there is none.
+ */
+static bool trace_next_run(const struct trace_out *o,
+                           const unsigned long *bitmap, uint64_t *pos,
+                           uint64_t *start, uint64_t *end)
+{
+    uint64_t p = *pos, size = o->p2m_size;
+    bool want = true;
+
+    for ( ; ; )
+    {
+        while ( p < size )
+        {
+            unsigned long x = bitmap[p / TRACE_WORD_BITS];
+            unsigned int b = p % TRACE_WORD_BITS;
+
+            if ( !b && x == (want ? 0UL : ~0UL) )
+                p += TRACE_WORD_BITS; /* a whole word to skip */
+            else if ( (x >> b & 1) == want )
+                break;
+            else
+                p++;
+        }
+        if ( p > size )
+            p = size;
+        if ( want )
+        {
+            if ( p == size )
+                return false;
+            *start = p;
+            want = false;
+        }
+        else
+        {
+            *end = *pos = p;
+            return true;
+        }
+    }
+}
+
+/*
  * One record: the pfns set in bitmap (p2m_size bits, Xen's layout), dirtied
  * up to t_ns since log-dirty was enabled (t_ns > the previous record's).
  * Returns the number of pfns, or -1 with errno.
@@ -427,9 +469,7 @@ static int trace_open(struct trace_out *o, FILE *f, uint64_t p2m_size,
 static long trace_write_bitmap(struct trace_out *o, uint64_t t_ns,
                                const unsigned long *bitmap)
 {
-    uint64_t words = (o->p2m_size + TRACE_WORD_BITS - 1) / TRACE_WORD_BITS;
-    uint64_t w, next = 0, start = 0, nr_runs = 0, n = 0;
-    bool in_run = false;
+    uint64_t pos, start, end, next = 0, nr_runs = 0, n = 0;
 
     if ( t_ns <= o->last_ns )
     {
@@ -437,65 +477,16 @@ static long trace_write_bitmap(struct trace_out *o, uint64_t t_ns,
         return -1;
     }
     /* The run count goes first: count the runs, then write them. */
-    for ( w = 0; w < words; w++ )
-    {
-        unsigned long x = bitmap[w];
-        uint64_t base = w * TRACE_WORD_BITS;
-        unsigned int b;
-
-        if ( !x && !in_run )
-            continue;
-        if ( x == ~0UL && in_run )
-            continue;
-        for ( b = 0; b < TRACE_WORD_BITS && base + b < o->p2m_size; b++ )
-        {
-            bool set = x >> b & 1;
-
-            if ( set != in_run )
-            {
-                nr_runs += set;
-                in_run = set;
-            }
-        }
-    }
+    for ( pos = 0; trace_next_run(o, bitmap, &pos, &start, &end); )
+        nr_runs++;
     if ( trace_put(o, t_ns - o->last_ns) || trace_put(o, nr_runs) )
         return -1;
-    in_run = false;
-    for ( w = 0; w < words; w++ )
+    for ( pos = 0; trace_next_run(o, bitmap, &pos, &start, &end); )
     {
-        unsigned long x = bitmap[w];
-        uint64_t base = w * TRACE_WORD_BITS;
-        unsigned int b;
-
-        if ( !x && !in_run )
-            continue;
-        if ( x == ~0UL && in_run && base + TRACE_WORD_BITS <= o->p2m_size )
-            continue;
-        for ( b = 0; b < TRACE_WORD_BITS && base + b < o->p2m_size; b++ )
-        {
-            bool set = x >> b & 1;
-
-            if ( set == in_run )
-                continue;
-            if ( set )
-                start = base + b;
-            else if ( trace_put(o, start - next) ||
-                      trace_put(o, base + b - start - 1) )
-                return -1;
-            else
-            {
-                n += base + b - start;
-                next = base + b;
-            }
-            in_run = set;
-        }
-    }
-    if ( in_run )
-    {
-        if ( trace_put(o, start - next) ||
-             trace_put(o, o->p2m_size - start - 1) )
+        if ( trace_put(o, start - next) || trace_put(o, end - start - 1) )
             return -1;
-        n += o->p2m_size - start;
+        n += end - start;
+        next = end;
     }
     if ( trace_flush(o) )
         return -1;
