@@ -89,6 +89,23 @@ void libxl_event_free(libxl_ctx *c, libxl_event *ev)
     events_freed++;
 }
 
+#ifdef XL_HAVE_SWITCHOVER_DONE
+static struct {
+    int calls;
+    uint32_t domid, ms;
+    int rc;
+} receiver;
+
+int libxl_domain_precopy_switchover_receiver(libxl_ctx *c, uint32_t domid,
+                                             uint32_t receiver_ms)
+{
+    receiver.calls++;
+    receiver.domid = domid;
+    receiver.ms = receiver_ms;
+    return receiver.rc;
+}
+#endif
+
 /*----- option parsing, as main_migrate() does it -----*/
 
 static const struct option opts[] = {
@@ -421,6 +438,92 @@ static void test_progress(void **state)
 }
 #endif /* XL_HAVE_ROUND_REPORT */
 
+#ifdef XL_HAVE_SWITCHOVER_DONE
+/*----- the receiver's share of the switchover, handed to libxl -----*/
+
+static void test_switchover_done(void **state)
+{
+    static const struct {
+        struct timespec sent, started;
+        int rc;                 /* what libxl returns */
+        int calls;              /* libxl told, or not */
+        uint32_t ms;            /* what libxl is told */
+        const char *out;        /* what xl prints, first line */
+    } cases[] = {
+        /* Across a second: 0.9 s -> 1.15 s. */
+        { {10, 900000000}, {11, 150000000}, 0, 1, 250,
+          "migration sender: the receiver started the domain 250ms "
+          "after the stream ended.\n" },
+        /* Under a millisecond: 0, rounded down, but told. */
+        { {5, 100}, {5, 999999}, 0, 1, 0,
+          "migration sender: the receiver started the domain 0ms "
+          "after the stream ended.\n" },
+        /* Days: saturates at what libxl takes. */
+        { {0, 0}, {(time_t)5000000000, 0}, 0, 1, UINT32_MAX, NULL },
+        /* libxl fails: said, and nothing else. */
+        { {1, 0}, {2, 0}, ERROR_FAIL, 1, 1000,
+          "migration sender: the receiver started the domain 1000ms "
+          "after the stream ended.\n" },
+        /* Backwards: not told. */
+        { {2, 0}, {1, 999999999}, 0, 0, 0, NULL },
+    };
+    unsigned int i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct precopy_opts po;
+        char buf[512] = "";
+        FILE *f = tmpfile(), *saved = stderr;
+
+        print_message("case %u: %lld.%09ld -> %lld.%09ld\n", i,
+                      (long long)cases[i].sent.tv_sec, cases[i].sent.tv_nsec,
+                      (long long)cases[i].started.tv_sec,
+                      cases[i].started.tv_nsec);
+        precopy_opts_init(&po);
+        memset(&receiver, 0, sizeof(receiver));
+        receiver.rc = cases[i].rc;
+        stderr = f;
+        precopy_switchover_done(&po, 9, &cases[i].sent, &cases[i].started);
+        stderr = saved;
+        assert_int_equal(receiver.calls, cases[i].calls);
+        if (cases[i].calls) {
+            assert_int_equal(receiver.domid, 9);
+            assert_int_equal(receiver.ms, cases[i].ms);
+        }
+        rewind(f);
+        if (cases[i].out) {
+            assert_non_null(fgets(buf, sizeof(buf), f));
+            assert_string_equal(buf, cases[i].out);
+        }
+        if (cases[i].rc) {
+            assert_non_null(fgets(buf, sizeof(buf), f));
+            assert_non_null(strstr(buf, "could not record"));
+        }
+        fclose(f);
+    }
+}
+
+/* Quiet: told, and nothing printed. */
+static void test_switchover_done_quiet(void **state)
+{
+    struct precopy_opts po;
+    struct timespec sent = {3, 0}, started = {3, 400000000};
+    char buf[64];
+    FILE *f = tmpfile(), *saved = stderr;
+
+    precopy_opts_init(&po);
+    po.quiet = true;
+    memset(&receiver, 0, sizeof(receiver));
+    stderr = f;
+    precopy_switchover_done(&po, 4, &sent, &started);
+    stderr = saved;
+    assert_int_equal(receiver.calls, 1);
+    assert_int_equal(receiver.ms, 400);
+    rewind(f);
+    assert_null(fgets(buf, sizeof(buf), f));
+    fclose(f);
+}
+#endif /* XL_HAVE_SWITCHOVER_DONE */
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +538,10 @@ int main(void)
 #endif
 #ifdef XL_HAVE_ROUND_REPORT
         cmocka_unit_test(test_progress),
+#endif
+#ifdef XL_HAVE_SWITCHOVER_DONE
+        cmocka_unit_test(test_switchover_done),
+        cmocka_unit_test(test_switchover_done_quiet),
 #endif
     };
 
