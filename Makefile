@@ -350,7 +350,7 @@ E2E_ONLY ?=
 E2E_TREE_SPECIFIC = selftest pvh_migrate pvh_save_restore pvh_opt_max_factor \
 	pvh_opt_downtime pvh_opt_timeout_switchover pvh_abort_if_busy pvh_ctl_abort \
 	pvh_ctl_switchover pvh_ctl_downtime pvh_kill_save_helper pv_migrate pv_save_restore \
-	pvh_ctl_abort_last_round pvh_kill_xl_sender
+	pvh_ctl_abort_last_round pvh_kill_xl_sender pvh_downtime_plus100
 e2e-images: build $(if $(filter deb,$(E2E_TOOLS)),deb)
 	tools/install-deps e2e
 	E2E_TOOLS='$(E2E_TOOLS)' E2E_DEBS='$(BUILD)/deb' tests/e2e/build '$(TREE)' '$(E2E_DIR)' '$(E2E_ROOT)'

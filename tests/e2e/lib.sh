@@ -267,7 +267,11 @@ cpu_sampler() {
 # number of consultations and the sending xl's CPU time per consultation
 # (an upper bound of a consultation's cost on xl's side: in precopy xl
 # does little else than answer them and pass on the helper's log).  The
-# e2e-downtime line follows at the next guest_verify (the measured stall).
+# e2e-downtime line follows at the next guest_verify (the measured stall),
+# with the pause both hosts measured: MIG_SENDER (libxl: the suspend
+# request to the stream's end), MIG_RECV (xl: from there to the receiver's
+# report that the domain runs) and MIG_COUNTED (the switchover the policy
+# counted).
 mig_done() {
     local cpu n
     MIG_RC=$1
@@ -275,6 +279,10 @@ mig_done() {
     MIG_PRED=$(grep -a '^migration sender: round ' $E2E_TMP/migrate.log | tail -n 1 |
         sed -n 's/.* downtime \([0-9]*\)ms: .*/\1/p')
     MIG_PRED=${MIG_PRED:--}
+    MIG_RECV=$(sed -n 's/^migration sender: the receiver started the domain \([0-9]*\)ms after.*/\1/p' $E2E_TMP/migrate.log | tail -n 1)
+    MIG_SENDER=$(sed -n 's/.*precopy: switchover on this host: .* paused \([0-9]*\)ms to the stream.*/\1/p' $E2E_TMP/migrate.log | tail -n 1)
+    MIG_COUNTED=$(sed -n 's/.*precopy: switchover on this host: .*(the policy counted \([0-9]*\)ms for.*/\1/p' $E2E_TMP/migrate.log | tail -n 1)
+    MIG_RECV=${MIG_RECV:--} MIG_SENDER=${MIG_SENDER:--} MIG_COUNTED=${MIG_COUNTED:--}
     n=$(grep -a -c 'precopy: round [0-9]*, ' $E2E_TMP/migrate.log)
     cpu=$(cat $E2E_TMP/migrate.cpu 2>/dev/null)
     MIG_CONSULT=$n MIG_CONS_US=-
@@ -291,7 +299,21 @@ mig_done() {
 dt_report() {
     [ -n "$MIG_PENDING" ] || return 0
     MIG_PENDING=
-    echo "e2e-downtime: scenario ${CUR_SC:-?} target $MIG_TARGET ms predicted $MIG_PRED ms measured ${V_GAP:--} ms"
+    # both hosts' pause, and what the guest stood still beyond it: its
+    # own resume once unpaused, which neither host sees.  GUEST_RESUME:
+    # what it recently reached in this VM, learnt as libxl learns the
+    # hosts' shares (a longer one as measured, a shorter one halfway),
+    # over GUEST_RESUME_N migrations
+    MIG_HOSTS=- MIG_GUEST=-
+    case "$MIG_SENDER$MIG_RECV${V_GAP:--}" in
+    *[!0-9]*) ;;
+    *)  MIG_HOSTS=$((MIG_SENDER + MIG_RECV)) MIG_GUEST=$((V_GAP - MIG_SENDER - MIG_RECV))
+        [ $MIG_GUEST -ge 0 ] || MIG_GUEST=0
+        GUEST_RESUME_N=$((${GUEST_RESUME_N:-0} + 1))
+        if [ $MIG_GUEST -ge ${GUEST_RESUME:-0} ]; then GUEST_RESUME=$MIG_GUEST
+        else GUEST_RESUME=$(((GUEST_RESUME + MIG_GUEST + 1) / 2)); fi ;;
+    esac
+    echo "e2e-downtime: scenario ${CUR_SC:-?} target $MIG_TARGET ms predicted $MIG_PRED ms measured ${V_GAP:--} ms; paused by the hosts $MIG_HOSTS ms (sender $MIG_SENDER, receiver $MIG_RECV), the guest's own resume $MIG_GUEST ms, switchover counted $MIG_COUNTED ms"
     DT_PRED="${DT_PRED:+$DT_PRED,}$MIG_PRED" DT_MEAS="${DT_MEAS:+$DT_MEAS,}${V_GAP:--}"
 }
 

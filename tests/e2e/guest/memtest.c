@@ -68,6 +68,11 @@ static long rate = -1;            /* pages per second; -1 unlimited */
 static uint64_t errors_total, errors_reported;
 static int injecting;             /* errors now are the self-test's own */
 static double maxgap;             /* seconds, since the last verify */
+/* The rate's budget: writes since budget_base are allowed rate per second
+ * since budget_start.  A new rate starts a new budget (a budget left from
+ * an unlimited phase, which does not count, would hold writes back). */
+static double budget_start;
+static uint64_t budget_base;
 
 static void out(const char *fmt, ...)
 {
@@ -312,6 +317,8 @@ static void command(char *line, const uint32_t *inv)
         verify_all(tag, inv);
     else if (sscanf(line, " r %63s %ld", tag, &r) == 2) {
         rate = r;
+        budget_start = now();
+        budget_base = G;
         out("E2E rate tag=%s rate=%ld seq=%" PRIu64, tag, rate, G);
     } else if ((k = sscanf(line, " s %63s %15s %199s %63s", tag, kind, path,
                            value)) >= 3) {
@@ -328,7 +335,7 @@ int main(int argc, char **argv)
     size_t inlen = 0;
     uint32_t *inv;
     int opt;
-    double start, last, tick;
+    double last, tick;
     struct termios tio;
 
     npages = 8192;
@@ -370,8 +377,8 @@ int main(int argc, char **argv)
         write_page((G * K) % npages, G);
     out("E2E ready pages=%" PRIu64 " rate=%ld", npages, rate);
 
-    start = last = tick = now();
-    uint64_t budget_base = G;
+    budget_start = last = tick = now();
+    budget_base = G;
     for (;;) {
         double t = now();
         int timeout = 0;
@@ -383,7 +390,7 @@ int main(int argc, char **argv)
         /* writes allowed by now */
         uint64_t todo = BATCH;
         if (rate >= 0) {
-            double allowed = (t - start) * rate;
+            double allowed = (t - budget_start) * rate;
             uint64_t done = G - budget_base;
             todo = allowed > done ? (uint64_t)(allowed - done) : 0;
             if (todo > BATCH)
@@ -392,7 +399,7 @@ int main(int argc, char **argv)
                 timeout = rate ? 5 : 100;
             /* after a long pause do not catch up in a burst */
             if (allowed - done > 2.0 * rate + BATCH) {
-                start = t;
+                budget_start = t;
                 budget_base = G;
             }
         }
