@@ -770,6 +770,17 @@ static const struct ac_case ac_cases[] = {
         { 200000, false, CONT, 0, T_OFF },
         { 200000, false, STOP, 0, T_OFF },
     } },
+    /*
+     * The round under a step is the first of a new curve: 40000 pages in
+     * 1.9 s under 88%.  Drawn through the round before the step (190000
+     * in 2 s), the curve would promise 84ms; on its own, flat below it,
+     * it gives 400ms: not yet.
+     */
+    { "a new curve under a step", true, 300, 0, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 190000, false, CONT, 88, T_UP },
+        { 40000, false, CONT, 88, T_HELD },
+    } },
     /* Without a downtime target: the default rule, no throttle. */
     { "no downtime target", true, 0, 0, 0, {
         { 200000, false, CONT, 0, T_OFF },
