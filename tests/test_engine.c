@@ -721,6 +721,215 @@ static void test_control_parse(void **state)
 }
 #endif
 
+#ifdef TEST_HAVE_AUTO_CONVERGE
+/*
+ * Auto-converge.  A guest on a link of 100000 pages a second: round 0
+ * sends 1000000 pages in 10 s; each later round sends what the guest
+ * dirtied in the previous one, at the link's rate.  Each step is the
+ * consultation before a round: the pages it is to send, and what the
+ * engine must answer.
+ */
+#define AC_STEPS 6
+struct ac_step {
+    long dirty;                 /* 0: the case ends */
+    bool no_throttle;           /* the runtime control lifts it */
+    int want;
+    uint32_t pct;
+    libxl__precopy_throttle_reason why;
+};
+
+struct ac_case {
+    const char *name;
+    bool auto_converge;
+    uint32_t downtime_ms, switchover_ms, max_pct;
+    struct ac_step step[AC_STEPS];
+};
+
+#define T_OFF  LIBXL__PRECOPY_T_OFF
+#define T_HELD LIBXL__PRECOPY_T_HELD
+#define T_UP   LIBXL__PRECOPY_T_RAISED
+#define T_MAX  LIBXL__PRECOPY_T_MAX
+#define T_NONE LIBXL__PRECOPY_T_INEFFECTIVE
+#define T_CTL  LIBXL__PRECOPY_T_CONTROL
+
+static const struct ac_case ac_cases[] = {
+    /*
+     * 200000 pages dirty round after round: stopping leaves 2000ms.  Not
+     * 10% better in round 2: the guest keeps 80% of 300/2000 of its CPU,
+     * 12%.  Under it, round 2 leaves 24000 pages: 240ms, stop.
+     */
+    { "not converging", true, 300, 0, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 88, T_UP },
+        { 24000, false, STOP, 88, T_UP },
+    } },
+    /* The same without auto_converge: no throttle, the stall rule. */
+    { "not asked for", false, 300, 0, 0, {
+        { 200000, false, CONT, 0, T_OFF },
+        { 200000, false, CONT, 0, T_OFF },
+        { 200000, false, CONT, 0, T_OFF },
+        { 200000, false, STOP, 0, T_OFF },
+    } },
+    /*
+     * The round under a step is the first of a new curve: 40000 pages in
+     * 1.9 s under 88%.  Drawn through the round before the step (190000
+     * in 2 s), the curve would promise 84ms; on its own, flat below it,
+     * it gives 400ms: not yet.
+     */
+    { "a new curve under a step", true, 300, 0, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 190000, false, CONT, 88, T_UP },
+        { 40000, false, CONT, 88, T_HELD },
+    } },
+    /* Without a downtime target: the default rule, no throttle. */
+    { "no downtime target", true, 0, 0, 0, {
+        { 200000, false, CONT, 0, T_OFF },
+        { 200000, false, CONT, 0, T_OFF },
+    } },
+    /* Converging by more than 10% a round: no throttle. */
+    { "converging", true, 300, 0, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 100000, false, CONT, 0, T_HELD },
+        { 20000, false, STOP, 0, T_HELD },
+    } },
+    /*
+     * A step that improves the prediction by less than 10% (1900ms after
+     * 2000): the dirtying is not CPU-bound; lifted for good, and the
+     * stall rule stops.
+     */
+    { "no effect", true, 300, 0, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 88, T_UP },
+        { 190000, false, CONT, 0, T_NONE },
+        { 190000, false, STOP, 0, T_NONE },
+    } },
+    /*
+     * Bounded at 50%: the step is 50; it helps (1500ms), but the guest
+     * stalls again under it, and there is no higher step.
+     */
+    { "bounded", true, 300, 0, 50, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 50, T_MAX },
+        { 150000, false, CONT, 50, T_HELD },
+        { 150000, false, CONT, 50, T_MAX },
+    } },
+    /* A bound above 99% is 99%: a cap of 0 would be no cap. */
+    { "bound above 99", true, 300, 300, 100, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 99, T_MAX },
+    } },
+    /*
+     * A second step, from what the first achieved.  Target 1000ms: the
+     * first step keeps 80% of 1000/2000, 40%.  1600ms under it, better by
+     * 20%; then no better: the guest keeps 80% of 1000/1600 of its 40%,
+     * 20%.
+     */
+    { "second step", true, 1000, 0, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 60, T_UP },
+        { 160000, false, CONT, 60, T_HELD },
+        { 160000, false, CONT, 80, T_UP },
+    } },
+    /* The switchover counts: 80% of 200/2000 of the CPU time, 8%. */
+    { "switchover", true, 300, 100, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 92, T_UP },
+    } },
+    /* A switchover which takes the whole target: the bound at once. */
+    { "switchover is the target", true, 300, 300, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 99, T_MAX },
+    } },
+    /* Or more than the target: no wrap-around. */
+    { "switchover above the target", true, 300, 400, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 99, T_MAX },
+    } },
+    /* The runtime control lifts it, for good. */
+    { "control", true, 300, 0, 0, {
+        { 200000, false, CONT, 0, T_HELD },
+        { 200000, false, CONT, 88, T_UP },
+        { 150000, true, CONT, 0, T_CTL },
+        { 150000, false, CONT, 0, T_CTL },
+        { 150000, false, CONT, 0, T_CTL },
+    } },
+};
+
+static void test_auto_converge(void **state)
+{
+    unsigned int i, k;
+
+    for (i = 0; i < sizeof(ac_cases) / sizeof(ac_cases[0]); i++) {
+        const struct ac_case *c = &ac_cases[i];
+        struct run r;
+
+        run_init(&r);
+        r.p.auto_converge = c->auto_converge;
+        r.p.downtime_ms = c->downtime_ms;
+        r.p.switchover_ms = c->switchover_ms;
+        r.p.max_throttle_pct = c->max_pct;
+        before(&r, 0, 1000000);
+        after(&r, 1000000, 10 * S);
+        for (k = 0; k < AC_STEPS && c->step[k].dirty; k++) {
+            const struct ac_step *t = &c->step[k];
+            int d;
+
+            r.ctl.no_throttle = t->no_throttle;
+            d = before(&r, k + 1, t->dirty);
+            if (d != t->want || r.s.throttle_pct != t->pct ||
+                r.s.throttle_reason != t->why) {
+                print_error("%s, round %u (%ld dirty): expected %d, "
+                            "throttle %u (%s), got %d, throttle %u (%s); "
+                            "predicted %.1fms\n", c->name, k + 1,
+                            t->dirty, t->want, t->pct,
+                            libxl__precopy_throttle_str(t->why), d,
+                            r.s.throttle_pct,
+                            libxl__precopy_throttle_str(
+                                r.s.throttle_reason),
+                            r.s.predicted_ms);
+                fail();
+            }
+            after(&r, t->dirty, t->dirty * S / 100000);
+        }
+    }
+}
+
+/*
+ * The throttle changes only before a round: the consultations during it
+ * and after it keep it, whatever they predict.
+ */
+static void test_auto_converge_midround(void **state)
+{
+    struct run r;
+
+    run_init(&r);
+    r.p.auto_converge = true;
+    r.p.downtime_ms = 300;
+    before(&r, 0, 1000000);
+    after(&r, 1000000, 10 * S);
+    assert_int_equal(before(&r, 1, 200000), CONT);
+    assert_int_equal(during(&r, 50000, S / 2, 150000), CONT);
+    assert_int_equal(r.s.throttle_pct, 0);
+    assert_int_equal(after(&r, 150000, 3 * S / 2), CONT);
+    assert_int_equal(r.s.throttle_pct, 0);
+    assert_int_equal(before(&r, 2, 200000), CONT);
+    assert_int_equal(r.s.throttle_pct, 88);
+    assert_int_equal(during(&r, 50000, S / 2, 150000), CONT);
+    assert_int_equal(r.s.throttle_pct, 88);
+    assert_int_equal(r.s.throttle_reason, LIBXL__PRECOPY_T_RAISED);
+    assert_int_equal(after(&r, 150000, 3 * S / 2), CONT);
+    assert_int_equal(r.s.throttle_pct, 88);
+
+    /* A fresh state has no throttle. */
+    libxl__precopy_state_init(&r.s);
+    assert_int_equal(r.s.throttle_pct, 0);
+    assert_int_equal(r.s.throttle_reason, LIBXL__PRECOPY_T_OFF);
+    assert_string_equal(libxl__precopy_throttle_str(
+                            LIBXL__PRECOPY_T_INEFFECTIVE),
+                        "lifted, no effect");
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -744,6 +953,10 @@ int main(void)
         cmocka_unit_test(test_huge_guest),
 #ifdef TEST_HAVE_CONTROL_PARSE
         cmocka_unit_test(test_control_parse),
+#endif
+#ifdef TEST_HAVE_AUTO_CONVERGE
+        cmocka_unit_test(test_auto_converge),
+        cmocka_unit_test(test_auto_converge_midround),
 #endif
     };
 

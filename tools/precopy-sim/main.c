@@ -25,7 +25,8 @@ static void usage(FILE *f)
 "                          guest's size and holes from it, the link given\n"
 "      --trace-info FILE   what a trace holds: size, records, rates\n"
 "  -p, --policy NAME       xen-default | qemu | engine | engine-abort |\n"
-"                          stop-at | oracle  (default engine)\n"
+"                          stop-at | oracle | engine-ac | qemu-ac\n"
+"                          (default engine)\n"
 "  -s, --sla MS            downtime SLA, ms (default 300); the downtime\n"
 "                          target of qemu and engine\n"
 "  -S, --seed N            seed (default 1)\n"
@@ -38,6 +39,8 @@ static void usage(FILE *f)
 "      --cap-factor X      harness limit: stop after X x guest pages of\n"
 "                          precopy (default 5)\n"
 "      --cap-rounds N      harness limit: stop after N rounds (default 30)\n"
+"      --throttle PCT      throttle the guest's CPU by PCT%% from the start\n"
+"      --max-throttle PCT  the most engine-ac and qemu-ac throttle (99)\n"
 "  engine parameters (libxl__precopy_params; downtime_ms is the SLA):\n"
 "      --max-rounds N  --dirty-target N  --max-factor-pct N\n"
 "      --abort-if-busy  --timeout-ms N  --timeout-action abort|switchover\n"
@@ -47,6 +50,9 @@ static void usage(FILE *f)
 "      --sweep             every policy, --seeds seeds from --seed on,\n"
 "                          every --slas;\n"
 "                          one JSON line per run, with the oracle's figures\n"
+"      --ac-sweep          the same for auto-converge: engine, engine-ac,\n"
+"                          qemu, qemu-ac, and the oracle at throttles from\n"
+"                          0 to --max-throttle\n"
 "      --seeds N           (default 30)\n"
 "      --slas LIST         comma-separated, ms (default 50,100,300,1000)\n"
 "      --plot-data DIR     write DIR/NAME.{rounds,front,stops} for gnuplot\n"
@@ -84,6 +90,10 @@ static void print_human(const struct sim_config *c, const struct sim_result *r)
            r->stopcopy_pages, r->guest_pages);
     printf("  downtime %.1f ms, total %.3f s%s\n", r->downtime_ms, r->total_s,
            r->capped ? " (harness cap reached)" : "");
+    if ( r->lost_cpu_s || r->max_throttle_pct )
+        printf("  throttle up to %u%% (%u changes), %.3f s of the guest's "
+               "CPU time lost\n", r->max_throttle_pct, r->throttle_steps,
+               r->lost_cpu_s);
 }
 
 static const struct sim_policy_set {
@@ -194,6 +204,126 @@ static int sweep(struct sim_config *c, unsigned int seeds, double *slas,
     return 0;
 }
 
+/*
+ * Auto-converge.  The throttle-aware oracle: the oracle of a guest
+ * throttled by each of these from the start (up to the bound); the SLA is
+ * feasible if it is at one of them, and its cost is the least of them
+ * that does (the throttle x the time of its stop point).
+ */
+static const unsigned int ac_grid[] = { 0, 20, 40, 60, 80, 90, 95, 99 };
+#define AC_GRID (sizeof(ac_grid) / sizeof(ac_grid[0]))
+static const enum sim_policy ac_policies[] = {
+    SIM_P_ENGINE, SIM_P_ENGINE_AC, SIM_P_QEMU, SIM_P_QEMU_AC,
+};
+
+struct ac_choice {
+    int g;                       /* the least throttle in ac_grid, or -1 */
+    unsigned long pages;
+    double downtime_ms, lost_cpu_s;
+};
+
+/* A JSON line, with the throttle-aware oracle's figures. */
+static void ac_json(const struct sim_config *c, const struct sim_result *r,
+                    const struct sim_oracle *o, const struct sim_choice *ch,
+                    const struct ac_choice *ac)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if ( !f )
+        abort();
+    sim_json(f, c, r, o, ch);
+    fclose(f);
+    buf[len - 1] = 0;          /* the closing brace */
+    printf("%s,\"sweep\":\"ac\",\"ac_feasible\":%s", buf,
+           ac->g >= 0 ? "true" : "false");
+    if ( ac->g >= 0 )
+        printf(",\"ac_oracle_throttle_pct\":%u,\"ac_oracle_pages\":%lu,"
+               "\"ac_oracle_downtime_ms\":%.3f,\"ac_oracle_lost_cpu_s\":%.4f",
+               ac_grid[ac->g], ac->pages, ac->downtime_ms, ac->lost_cpu_s);
+    printf("}\n");
+    free(buf);
+}
+
+static int ac_sweep(struct sim_config *c, unsigned int seeds, double *slas,
+                    unsigned int nr_slas)
+{
+    static struct sim_oracle o[AC_GRID];
+    static unsigned char done[AC_GRID][SIM_MAX_POINTS];
+    unsigned int max = c->max_throttle_pct && c->max_throttle_pct < 99
+                       ? c->max_throttle_pct : 99;
+    unsigned int s, i, k, g, ng;
+    uint64_t first = c->seed;
+    struct sim_result r;
+    struct sim_choice ch, chg;
+    struct ac_choice ac;
+
+    for ( ng = 0; ng < AC_GRID && ac_grid[ng] <= max; ng++ )
+        ;
+    for ( s = 0; s < seeds; s++ )
+    {
+        c->seed = first + s;
+        for ( g = 0; g < ng; g++ )
+        {
+            c->policy = SIM_P_ORACLE;
+            c->throttle_pct = ac_grid[g];
+            if ( sim_oracle(c, &o[g]) )
+            {
+                fprintf(stderr, "precopy-sim: %s: oracle run (throttle "
+                        "%u%%) failed\n", c->wl->path, ac_grid[g]);
+                return 1;
+            }
+        }
+        memset(done, 0, sizeof(done));
+        for ( i = 0; i < nr_slas; i++ )
+        {
+            c->sla_ms = slas[i];
+            ac.g = -1;
+            for ( g = 0; g < ng && ac.g < 0; g++ )
+            {
+                sim_oracle_choose(&o[g], c->sla_ms, &chg);
+                if ( !chg.feasible )
+                    continue;
+                c->throttle_pct = ac_grid[g];
+                if ( verify(c, &o[g], chg.fewest, done[g]) )
+                    return 1;
+                ac.g = g;
+                ac.pages = o[g].stop[chg.fewest].pages_sent;
+                ac.downtime_ms = o[g].stop[chg.fewest].downtime_ms;
+                ac.lost_cpu_s = ac_grid[g] / 100.0 *
+                                o[g].stop[chg.fewest].t_s;
+            }
+            c->throttle_pct = 0;
+            sim_oracle_choose(&o[0], c->sla_ms, &ch);
+            if ( (ch.feasible && verify(c, &o[0], ch.fewest, done[0])) ||
+                 verify(c, &o[0], ch.min_dt, done[0]) )
+                return 1;
+            c->policy = SIM_P_ORACLE;
+            oracle_result(&o[0], &ch, &r);
+            ac_json(c, &r, &o[0], &ch, &ac);
+            for ( k = 0; k < sizeof(ac_policies) / sizeof(ac_policies[0]);
+                  k++ )
+            {
+                c->policy = ac_policies[k];
+                sim_run(c, &r);
+                if ( (r.rc && !r.aborted) || r.stale || r.hole_writes )
+                {
+                    fprintf(stderr, "precopy-sim: %s: %s failed: rc %d "
+                            "errno %d, %lu pfns stale, %lu unpopulated "
+                            "pfns written\n", c->wl->path,
+                            sim_policy_name(c->policy), r.rc, r.err,
+                            r.stale, r.hole_writes);
+                    return 1;
+                }
+                ac_json(c, &r, &o[0], &ch, &ac);
+            }
+        }
+        fflush(stdout);
+    }
+    return 0;
+}
+
 static int plot_data(struct sim_config *c, const char *dir)
 {
     static struct sim_oracle o;
@@ -252,6 +382,7 @@ enum {
     O_LINK = 256, O_GUEST, O_SWITCH, O_BATCHES, O_STOP_AT, O_CAPF, O_CAPR,
     O_MAXR, O_DIRTY, O_FACTOR, O_ABUSY, O_TMO, O_TMOA, O_JSON, O_TIME,
     O_SWEEP, O_SEEDS, O_SLAS, O_PLOT, O_TINFO, O_REC, O_RECI, O_RECD,
+    O_THR, O_MAXTHR, O_ACSWEEP,
 };
 
 /* --trace-info: what a trace holds. */
@@ -321,14 +452,16 @@ int main(int argc, char **argv)
         { "timeout-action", 1, 0, O_TMOA }, { "json", 0, 0, O_JSON },
         { "time", 0, 0, O_TIME }, { "sweep", 0, 0, O_SWEEP },
         { "seeds", 1, 0, O_SEEDS }, { "slas", 1, 0, O_SLAS },
-        { "plot-data", 1, 0, O_PLOT }, { 0 },
+        { "plot-data", 1, 0, O_PLOT }, { "throttle", 1, 0, O_THR },
+        { "max-throttle", 1, 0, O_MAXTHR }, { "ac-sweep", 0, 0, O_ACSWEEP },
+        { 0 },
     };
     struct sim_workload wl;
     struct sim_config c;
     struct sim_result r;
     const char *wpath = NULL, *tpath = NULL, *plot = NULL, *rec = NULL;
     double rec_interval_ms = 100, rec_duration_s = 10;
-    bool json = false, timing = false, do_sweep = false;
+    bool json = false, timing = false, do_sweep = false, do_ac_sweep = false;
     unsigned int seeds = 30, nr_slas = 4;
     double slas[16] = { 50, 100, 300, 1000 };
     char err[512];
@@ -382,6 +515,11 @@ int main(int argc, char **argv)
         case O_JSON: json = true; break;
         case O_TIME: timing = true; break;
         case O_SWEEP: do_sweep = true; break;
+        case O_ACSWEEP: do_ac_sweep = true; break;
+        case O_THR: c.throttle_pct = num("--throttle", optarg); break;
+        case O_MAXTHR:
+            c.max_throttle_pct = num("--max-throttle", optarg);
+            break;
         case O_SEEDS: seeds = num("--seeds", optarg); break;
         case O_SLAS:
         {
@@ -446,6 +584,21 @@ int main(int argc, char **argv)
                c.seed);
         return 0;
     }
+#if !defined(SIM_HAVE_AUTO_CONVERGE)
+    if ( do_ac_sweep || c.policy == SIM_P_ENGINE_AC )
+    {
+        fprintf(stderr, "precopy-sim: the engine of this build has no "
+                "auto-converge (engine-ac, --ac-sweep)\n");
+        return 2;
+    }
+#endif
+    if ( c.throttle_pct > 99 )
+    {
+        fprintf(stderr, "precopy-sim: --throttle: at most 99\n");
+        return 2;
+    }
+    if ( do_ac_sweep )
+        return ac_sweep(&c, seeds, slas, nr_slas);
     if ( do_sweep )
         return sweep(&c, seeds, slas, nr_slas);
     if ( plot )

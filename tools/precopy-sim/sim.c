@@ -12,6 +12,12 @@
 
 #include "fake_xen.h"
 #include "sim.h"
+
+/* An engine with auto-converge: from the simulator's Makefile, or the
+ * tests' (which build this file too). */
+#if defined(SIM_HAVE_AUTO_CONVERGE) || defined(TEST_HAVE_AUTO_CONVERGE)
+#define SIM_AUTO_CONVERGE 1
+#endif
 #include "trace.h"
 
 #define PAGE_BYTES   4096.0
@@ -72,7 +78,8 @@ static const struct key keys[] = {
     GK(guest_mib, true), GK(link_mbit, true), GK(link_drop_at_s, false),
     GK(link_drop_mbit, true), GK(switchover_ms, false), GK(cycle_s, true),
     GK(link_cycle_s, true),
-    WK(cycle_s, true), WK(trace_start_s, false),
+    GK(cpu_bound, false),
+    WK(cycle_s, true), WK(trace_start_s, false), WK(cpu_bound, false),
     PK(start_s, false), PK(wss_mib, true), PK(wss_pct, true),
     PK(offset_mib, false), PK(write_mib_s, false), PK(write_x_link, false),
     PK(zipf_s, true), PK(drift_mib_s, false), PK(jitter_pct, false),
@@ -102,6 +109,7 @@ static void writer_init(struct sim_writer *w, int line)
 {
     memset(w, 0, sizeof(*w));
     w->cycle_s = UNSET;
+    w->cpu_bound = UNSET;
     w->line = line;
 }
 
@@ -291,6 +299,12 @@ static int check_workload(struct sim_workload *wl, int lineno,
 
         if ( wr->cycle_s == UNSET )
             wr->cycle_s = wl->cycle_s;
+        if ( wr->cpu_bound == UNSET )
+            wr->cpu_bound = wl->cpu_bound;
+        if ( wr->cpu_bound > 1 )
+            return perr(err, errsz, path, wr->line ? wr->line : lineno,
+                        "'cpu_bound' is a share, from 0 to 1 (%g)",
+                        wr->cpu_bound);
         if ( wr->trace_path[0] )
         {
             if ( wr->nr_phases )
@@ -382,6 +396,7 @@ static int parse_text(struct sim_workload *wl, const char *path,
     snprintf(wl->path, sizeof(wl->path), "%s", path);
     wl->guest_mib = wl->link_mbit = UNSET;
     wl->link_drop_at_s = wl->link_drop_mbit = UNSET;
+    wl->cpu_bound = 1;
 
     for ( ; *s; s = *nl ? nl + 1 : nl )
     {
@@ -667,6 +682,7 @@ int sim_workload_from_trace(struct sim_workload *wl, const char *trace_path,
     wl->nr_writers = 1;
     writer_init(&wl->writer[0], 0);
     wl->writer[0].cycle_s = 0;
+    wl->writer[0].cpu_bound = wl->cpu_bound = 1;
     snprintf(wl->writer[0].trace_path, sizeof(wl->writer[0].trace_path),
              "%s", trace_path);
     if ( load_trace(wl, 0, trace_path, err, errsz) )
@@ -690,6 +706,7 @@ static const char *const policy_names[SIM_P_NR] = {
     [SIM_P_XEN] = "xen-default", [SIM_P_QEMU] = "qemu",
     [SIM_P_ENGINE] = "engine", [SIM_P_ENGINE_ABORT] = "engine-abort",
     [SIM_P_STOP_AT] = "stop-at", [SIM_P_ORACLE] = "oracle",
+    [SIM_P_ENGINE_AC] = "engine-ac", [SIM_P_QEMU_AC] = "qemu-ac",
 };
 
 const char *sim_policy_name(enum sim_policy p)
@@ -814,6 +831,14 @@ static struct sim {
 
     libxl__precopy_state eng;
     struct { double win_t; unsigned long win_pages; double bw; } qemu;
+    /* The throttle on the guest's CPU, %, and what it has cost; QEMU's
+     * auto-converge: sync periods in which the guest dirtied too much,
+     * and what had been sent at the last sync. */
+    unsigned int throttle_pct, max_throttle_pct, throttle_steps;
+    unsigned int max_throttle_pct_seen;
+    double lost_cpu_s;
+    unsigned int qemu_high;
+    unsigned long qemu_sync_sent;
 
     struct sim_oracle *o;        /* SIM_P_ORACLE */
 } S;
@@ -1157,13 +1182,16 @@ static void dirty(double t0, double t1)
                 continue;
             }
             p = phase_at(ws->w, t0);
-            n = ws->ph[p].rate_pps * jitter(ws, p, t0) * (end - t0) +
+            /* A throttle slows the writes the guest's CPU does. */
+            n = ws->ph[p].rate_pps * jitter(ws, p, t0) * (end - t0) *
+                (1 - ws->w->cpu_bound * S.throttle_pct / 100.0) +
                 ws->carry;
             cnt = (unsigned long)n;
             ws->carry = n - cnt;
             if ( cnt )
                 write_many(ws, p, t0, cnt);
         }
+        S.lost_cpu_s += S.throttle_pct / 100.0 * (end - t0);
         t0 = end;
     }
 }
@@ -1252,17 +1280,59 @@ static int qemu_decide(const struct precopy_stats *st)
                                : XGS_POLICY_CONTINUE_PRECOPY;
 }
 
+/*
+ * QEMU's auto-converge with the defaults of its migration parameters
+ * (throttle-trigger-threshold 50, cpu-throttle-initial 20,
+ * cpu-throttle-increment 10, max-cpu-throttle 99): at each sync of the
+ * dirty bitmap (here the end of a round), a period in which the guest
+ * dirtied more than 50% of what was sent counts; at the second such
+ * period (not necessarily in a row: QEMU waits for two), the throttle
+ * starts at 20%, or goes up by 10%, to at most 99% (the bound), and the
+ * count starts again.
+ */
+#define QEMU_THROTTLE_INITIAL   20
+#define QEMU_THROTTLE_INCREMENT 10
+static void qemu_throttle(const struct precopy_stats *st)
+{
+    unsigned long sent = st->total_written - S.qemu_sync_sent;
+
+    if ( st->dirty_count >= 0 || st->round_remaining )
+        return;
+    S.qemu_sync_sent = st->total_written;
+    if ( exact_pending(false) * 2 <= sent || ++S.qemu_high < 2 )
+        return;
+    S.qemu_high = 0;
+    S.throttle_pct = S.throttle_pct ? S.throttle_pct + QEMU_THROTTLE_INCREMENT
+                                    : QEMU_THROTTLE_INITIAL;
+    if ( S.throttle_pct > S.max_throttle_pct )
+        S.throttle_pct = S.max_throttle_pct;
+}
+
 static int engine_decide(const struct precopy_stats *st)
 {
     libxl__precopy_params p = S.c->engine;
+    int d;
 
     p.downtime_ms = S.c->sla_ms;
     p.switchover_ms = S.switchover_ms;
     p.guest_pages = S.populated;   /* as libxl: the domain's memory */
     if ( S.c->policy == SIM_P_ENGINE_ABORT )
         p.abort_if_busy = true;
-    return libxl__precopy_decide(&p, NULL, &S.eng, st,
-                                 (uint64_t)(S.t * 1e9 + 0.5));
+#ifdef SIM_AUTO_CONVERGE
+    if ( S.c->policy == SIM_P_ENGINE_AC )
+    {
+        p.auto_converge = true;
+        p.max_throttle_pct = S.max_throttle_pct;
+    }
+#endif
+    d = libxl__precopy_decide(&p, NULL, &S.eng, st,
+                              (uint64_t)(S.t * 1e9 + 0.5));
+#ifdef SIM_AUTO_CONVERGE
+    /* As libxl: the throttle it asks for until the next consultation. */
+    if ( S.c->policy == SIM_P_ENGINE_AC )
+        S.throttle_pct = S.eng.throttle_pct;
+#endif
+    return d;
 }
 
 /*
@@ -1307,6 +1377,7 @@ static void oracle_point(const struct precopy_stats *st, unsigned int k)
                ? r + (double)st->round_written / S.round_size[r] : r,
         .pages_sent = st->total_written + pending,
         .downtime_ms = stop_ms(S.t, pending),
+        .t_s = S.t,
     };
 }
 
@@ -1326,7 +1397,7 @@ static void oracle_point(const struct precopy_stats *st, unsigned int k)
 
 static int sim_policy_cb(struct precopy_stats st, void *user)
 {
-    unsigned int k = S.consults++;
+    unsigned int k = S.consults++, throttle = S.throttle_pct;
     int d;
 
     /* The loop is about to send a round: take its set. */
@@ -1354,8 +1425,14 @@ static int sim_policy_cb(struct precopy_stats st, void *user)
     case SIM_P_QEMU:
         d = qemu_decide(&st);
         break;
+    case SIM_P_QEMU_AC:
+        d = qemu_decide(&st);
+        if ( d == XGS_POLICY_CONTINUE_PRECOPY )
+            qemu_throttle(&st);
+        break;
     case SIM_P_ENGINE:
     case SIM_P_ENGINE_ABORT:
+    case SIM_P_ENGINE_AC:
         d = engine_decide(&st);
         break;
     case SIM_P_STOP_AT:
@@ -1370,13 +1447,20 @@ static int sim_policy_cb(struct precopy_stats st, void *user)
         d = XGS_POLICY_CONTINUE_PRECOPY;
         break;
     }
+    if ( S.throttle_pct != throttle )
+    {
+        S.throttle_steps++;
+        if ( S.throttle_pct > S.max_throttle_pct_seen )
+            S.max_throttle_pct_seen = S.throttle_pct;
+    }
     if ( getenv("SIM_DEBUG") )
         fprintf(stderr, "[sim] #%u t=%.4f it=%u dirty=%ld rem=%lu total=%lu "
-                "-> %d%s (engine: bw %.0f pred %.1f ms%s, %s)\n", k, S.t,
+                "-> %d%s (engine: bw %.0f pred %.1f ms%s, %s; throttle "
+                "%u%%)\n", k, S.t,
                 st.iteration, st.dirty_count, st.round_remaining,
                 st.total_written, d, S.capped ? " capped" : "", S.eng.rate_pps,
                 S.eng.predicted_ms, SIM_ENGINE_DEBUG(S.eng),
-                libxl__precopy_reason_str(S.eng.reason));
+                libxl__precopy_reason_str(S.eng.reason), S.throttle_pct);
     if ( d == XGS_POLICY_STOP_AND_COPY && !S.stopped )
     {
         S.stopped = true;
@@ -1605,6 +1689,11 @@ static int sim_setup(const struct sim_config *c)
         }
     S.round_size[0] = S.populated;
     libxl__precopy_state_init(&S.eng);
+    S.max_throttle_pct = c->max_throttle_pct && c->max_throttle_pct < 99
+                         ? c->max_throttle_pct : 99;
+    S.throttle_pct = c->throttle_pct < S.max_throttle_pct
+                     ? c->throttle_pct : S.max_throttle_pct;
+    S.max_throttle_pct_seen = S.throttle_pct;
     return 0;
 }
 
@@ -1657,8 +1746,12 @@ static void sim_finish(struct sim_result *r, int rc, int err)
     else
         r->total_s = S.t;
     r->hole_writes = hole_writes();
+    r->lost_cpu_s = S.lost_cpu_s;
+    r->max_throttle_pct = S.max_throttle_pct_seen;
+    r->throttle_steps = S.throttle_steps;
     r->reason = S.c->policy == SIM_P_ENGINE ||
-                S.c->policy == SIM_P_ENGINE_ABORT
+                S.c->policy == SIM_P_ENGINE_ABORT ||
+                S.c->policy == SIM_P_ENGINE_AC
                 ? S.capped ? "harness cap" : libxl__precopy_reason_str(S.eng.reason)
                 : NULL;
 }
@@ -1707,6 +1800,7 @@ int sim_oracle(const struct sim_config *c, struct sim_oracle *o)
         o->stop[o->nr++] = (struct sim_stop){
             .consult = r->stop_consult, .pos = r->stop_pos,
             .pages_sent = r->pages_sent, .downtime_ms = r->downtime_ms,
+            .t_s = r->total_s - r->downtime_ms / 1000,
         };
     return 0;
 }
@@ -1865,6 +1959,11 @@ void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,
             r->capped ? "true" : "false", verdict);
     if ( r->reason )
         fprintf(f, ",\"reason\":\"%s\"", r->reason);
+    if ( r->lost_cpu_s || r->max_throttle_pct ||
+         c->policy == SIM_P_ENGINE_AC || c->policy == SIM_P_QEMU_AC )
+        fprintf(f, ",\"lost_cpu_s\":%.4f,\"max_throttle_pct\":%u,"
+                "\"throttle_steps\":%u", r->lost_cpu_s, r->max_throttle_pct,
+                r->throttle_steps);
     if ( o && ch )
     {
         fprintf(f, ",\"oracle_feasible\":%s,\"oracle_robust\":%s,"

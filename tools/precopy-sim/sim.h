@@ -59,6 +59,9 @@ struct sim_writer {
     double trace_start_s;        /* replay from this time of the trace */
     enum sim_trace_end trace_end;
     enum sim_trace_order trace_order;
+    /* The share of its writes that the guest's CPU does (1: all), the
+     * rest a device's DMA or I/O: a throttle slows only that share. */
+    double cpu_bound;
     int line;                    /* its [writer] line, 0 if implicit */
 };
 
@@ -87,6 +90,7 @@ struct sim_workload {
     double link_cycle_s;         /* the link schedule repeats */
     double switchover_ms;
     double cycle_s;              /* default cycle_s of the writers */
+    double cpu_bound;            /* default cpu_bound of the writers */
     unsigned int nr_writers;
     struct sim_writer writer[SIM_MAX_WRITERS];
     unsigned int nr_links;
@@ -126,6 +130,8 @@ enum sim_policy {
     SIM_P_ENGINE_ABORT, /* the same, with abort_if_busy */
     SIM_P_STOP_AT,      /* stop at consultation stop_at (oracle replay) */
     SIM_P_ORACLE,       /* every stop point, see sim_oracle() */
+    SIM_P_ENGINE_AC,    /* the engine with auto_converge */
+    SIM_P_QEMU_AC,      /* qemu, with QEMU's auto-converge rule */
     SIM_P_NR
 };
 
@@ -148,6 +154,11 @@ struct sim_config {
      * cap_factor x guest pages or done cap_rounds rounds. */
     double cap_factor;
     unsigned int cap_rounds;
+    /* A throttle on the guest's CPU, %, from the start (the policies
+     * with auto-converge change it); max_throttle_pct (0: 99, and at
+     * most 99) bounds it and theirs. */
+    unsigned int throttle_pct;
+    unsigned int max_throttle_pct;
 };
 
 void sim_config_default(struct sim_config *c);
@@ -180,6 +191,11 @@ struct sim_result {
     unsigned int consults, stop_consult;
     unsigned long round_size[SIM_MAX_ROUNDS];
     const char *reason;          /* engine: why it stopped (or aborted) */
+    /* The guest's CPU time taken by the throttle during precopy: the
+     * throttle (a share of each vcpu) x time, in s; its highest, %. */
+    double lost_cpu_s;
+    unsigned int max_throttle_pct;
+    unsigned int throttle_steps;  /* how often it changed */
 };
 
 /* One run of the real loop.  Returns 0, or -1 on a harness error. */
@@ -191,6 +207,7 @@ struct sim_stop {
     double pos;
     unsigned long pages_sent;
     double downtime_ms;
+    double t_s;                  /* when */
 };
 
 struct sim_oracle {
