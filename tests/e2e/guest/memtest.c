@@ -65,6 +65,7 @@ static uint64_t *region;
 static uint64_t npages, K;
 static uint64_t G;                /* writes done: seq of the next write */
 static long rate = -1;            /* pages per second; -1 unlimited */
+static int rate_set;              /* a new rate: its budget starts now */
 static uint64_t errors_total, errors_reported;
 static int injecting;             /* errors now are the self-test's own */
 static double maxgap;             /* seconds, since the last verify */
@@ -312,6 +313,7 @@ static void command(char *line, const uint32_t *inv)
         verify_all(tag, inv);
     else if (sscanf(line, " r %63s %ld", tag, &r) == 2) {
         rate = r;
+        rate_set = 1;
         out("E2E rate tag=%s rate=%ld seq=%" PRIu64, tag, rate, G);
     } else if ((k = sscanf(line, " s %63s %15s %199s %63s", tag, kind, path,
                            value)) >= 3) {
@@ -380,8 +382,15 @@ int main(int argc, char **argv)
             maxgap = t - last;
         last = t;
 
-        /* writes allowed by now */
+        /* writes allowed by now; a rate counts from when it was set (the
+         * writes made at an earlier, higher rate or unlimited must not
+         * stall it until the clock catches up with them) */
         uint64_t todo = BATCH;
+        if (rate_set) {
+            start = t;
+            budget_base = G;
+            rate_set = 0;
+        }
         if (rate >= 0) {
             double allowed = (t - start) * rate;
             uint64_t done = G - budget_base;
