@@ -761,7 +761,7 @@ fid_file() {
 }
 
 sc_pvh_trace_fidelity() {
-    local rate secs d t info n other tr notes= size
+    local rate secs d t info n other tr notes= size seq0 seq1
     guest_ensure pvh || return 1
     for rate in $FID_RATES; do
         guest_rate $rate || return 1
@@ -773,6 +773,7 @@ sc_pvh_trace_fidelity() {
         [ $n -eq 0 ] || return 1
         guest_verify || return 1
         guest_errors || return 1
+        seq0=$(echo "$V_LINE" | sed -n 's/.* seq=\([0-9]*\).*/\1/p')
         rounds_log | sed 's/^/E2E-LOG xl: /'
         fid_real
         [ -n "$FR_PPS" ] && [ "$FR_PPS" -gt 0 ] || { fail "no precopy time from libxl's phase node (rate $rate)"; return 1; }
@@ -790,6 +791,12 @@ sc_pvh_trace_fidelity() {
         # not empty: the guest's writes are in it (at least half its rate)
         echo "$info" | awk -v r=$rate '/pages\/s .* dirtied/ { for (i = 1; i < NF; i++) if ($(i + 1) == "pages/s") ok = $i >= r / 2 } END { exit !ok }' ||
             { fail "the trace of rate $rate holds fewer than $((rate / 2)) dirty pages/s"; return 1; }
+        # the guest wrote at its rate while it was recorded (its seq; the
+        # trace's own count has the kernel's pages rewritten every record)
+        guest_verify || return 1
+        seq1=$(echo "$V_LINE" | sed -n 's/.* seq=\([0-9]*\).*/\1/p')
+        awk -v a=${seq0:-0} -v b=${seq1:-0} -v r=$rate -v s=$secs 'BEGIN { exit !(b - a >= r * s / 2) }' ||
+            { fail "memtest wrote $((${seq1:-0} - ${seq0:-0})) pages while recorded for ${secs}s at $rate pages/s"; return 1; }
         size=$(wc -c < $t)
         fid_file fid-$rate.trace $t
         # the replay on one link rate (precopy's average), then on two
