@@ -665,7 +665,8 @@ FID_RATES=${E2E_FID_RATES:-"200 2000"}
 FID_POLICY="--max-rounds 4 --dirty-target 1"
 FID_INTERVAL_MS=20
 FID_REC_MAX_S=12
-FID_TOL_PCT=50
+# seen: the replay 4% to 50% off, the controls 72% to 400% (docs/fidelity.md)
+FID_TOL_PCT=60
 FID_ROUNDS_TOL=1
 
 # fid_watch_start DOMID / fid_watch_stop: when (s since boot) libxl's
