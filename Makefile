@@ -44,7 +44,7 @@ SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
 
 .PHONY: all help deps fetch tree build summary check check-tree check-unit bisect debian \
 	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
-	check-libvirt check-docs refresh clean distclean sim bench bench-midround e2e e2e-images \
+	check-libvirt check-docs check-fidelity refresh clean distclean sim bench bench-midround e2e e2e-images \
 	deb check-bindings
 
 all: deps
@@ -82,6 +82,8 @@ help:
 	@echo '  check-docs the counts the docs and cover letters give (tests, scenarios, options, patches) are the'
 	@echo '             code'"'"'s, and each cover letter carries its cover.txt (tools/check-docs); negative controls'
 	@echo '  sim        build tools/precopy-sim against the tree ($$(BUILD)/sim/<tree>/precopy-sim, xen-dirty-record), test the recorder'
+	@echo '  check-fidelity  sim, then the traces e2e recorded (tools/precopy-sim/traces) replayed: the VM'"'"'s replay'
+	@echo '             and docs/fidelity.md'"'"'s table must agree (tools/precopy-sim/fidelity-e2e)'
 	@echo '  bench      sim, then the policy benchmark: 16 GiB timing, sweep, tables, plots ($$(BUILD)/bench)'
 	@echo '  bench-midround  sim, then the instructions mid-round consultation adds to the save loop'
 	@echo '             (callgrind, batches 4 against 0; tools/bench-midround)'
@@ -199,6 +201,7 @@ check:
 	    $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
 	    $(call check_step,patches/stable against patches/,check-drift) \
 	    $(call check_step,the counts the docs give,check-docs) \
+	    $(call check_step,the fidelity table: the e2e traces replayed,check-fidelity) \
 	    $(if $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC),$(call check_step,legacy trees,check-legacy-trees)) \
 	    $(if $(filter 0,$(E2E)),,$(call check_step,e2e images for 4.17.5,e2e-images) \
 	      $(if $(XEN_MASTER_SRC),$(call check_step,e2e images for master,e2e-images XEN_SRC='$(XEN_MASTER_SRC)')))) \
@@ -278,6 +281,12 @@ SEEDS ?= 30
 sim: build
 	$(MAKE) -C tools/precopy-sim XEN_ROOT='$(TREE)' O='$(SIM_O)' all check
 
+# docs/fidelity.md's table: the traces e2e recorded (committed in
+# tools/precopy-sim/traces) replayed here must give what the VM's replay
+# gave, and the table's rows (tools/precopy-sim/fidelity-e2e)
+check-fidelity: sim
+	tools/precopy-sim/fidelity-e2e '$(SIM_O)/precopy-sim' tools/precopy-sim/traces --check --doc docs/fidelity.md
+
 # What mid-round consultation costs the save loop, in instructions
 # (callgrind): tools/bench-midround.
 bench-midround: sim
@@ -344,8 +353,9 @@ E2E_ONLY ?=
 # loop and its page counts, the save helper, libxl's abort and control),
 # with selftest, the checker's negative control; left out: xl's option
 # parsing and the engine's round and dirty rules (the same code on every
-# tree, and unit-tested), timeout_abort (abort_if_busy's path), and the
-# 10 migrations of busy_x10 (pvh_migrate's path; the longest).  For a
+# tree, and unit-tested), timeout_abort (abort_if_busy's path), the
+# 10 migrations of busy_x10 (pvh_migrate's path; the longest), and
+# trace_fidelity (the simulator's fidelity, not the series').  For a
 # second tree: make e2e XEN_SRC=<tree> E2E_ONLY='$(E2E_TREE_SPECIFIC)'
 E2E_TREE_SPECIFIC = selftest pvh_migrate pvh_save_restore pvh_opt_max_factor \
 	pvh_opt_downtime pvh_opt_timeout_switchover pvh_abort_if_busy pvh_ctl_abort \

@@ -199,6 +199,20 @@ static void test_conservation(void **state)
             assert_true(r.dirtied > 0);
             assert_true(r.pages_sent >= r.guest_pages);
             assert_true(r.stopcopy_pages <= r.guest_pages);
+            /* the rounds' pages (JSON's round_pages) add up to precopy's */
+            {
+                unsigned long sum = 0;
+                unsigned int i, nonzero = 0;
+
+                for ( i = 0; i < r.nr_round_sent; i++ )
+                {
+                    sum += r.round_sent[i];
+                    nonzero += r.round_sent[i] > 0;
+                }
+                assert_int_equal(sum, r.precopy_pages);
+                assert_int_equal(nonzero, r.rounds);
+                assert_int_equal(r.round_sent[0], r.populated);
+            }
         }
     }
 }

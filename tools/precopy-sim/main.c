@@ -31,6 +31,8 @@ static void usage(FILE *f)
 "                          target of qemu and engine\n"
 "  -S, --seed N            seed (default 1)\n"
 "      --link-mbit N       link bandwidth (default: the workload's)\n"
+"      --link-drop S:N     from S seconds on, the link carries N Mbit/s\n"
+"                          (link_drop_at_s, link_drop_mbit; also with -t)\n"
 "      --guest-mib N       guest size (default: the workload's)\n"
 "      --switchover-ms N   fixed switchover cost (default: the workload's)\n"
 "      --batches N         precopy_policy_batches for qemu, engine, oracle\n"
@@ -382,7 +384,7 @@ enum {
     O_LINK = 256, O_GUEST, O_SWITCH, O_BATCHES, O_STOP_AT, O_CAPF, O_CAPR,
     O_MAXR, O_DIRTY, O_FACTOR, O_ABUSY, O_TMO, O_TMOA, O_JSON, O_TIME,
     O_SWEEP, O_SEEDS, O_SLAS, O_PLOT, O_TINFO, O_REC, O_RECI, O_RECD,
-    O_THR, O_MAXTHR, O_ACSWEEP,
+    O_THR, O_MAXTHR, O_ACSWEEP, O_LDROP,
 };
 
 /* --trace-info: what a trace holds. */
@@ -443,7 +445,7 @@ int main(int argc, char **argv)
         { "record-trace", 1, 0, O_REC }, { "interval-ms", 1, 0, O_RECI },
         { "duration-s", 1, 0, O_RECD },
         { "sla", 1, 0, 's' }, { "seed", 1, 0, 'S' }, { "help", 0, 0, 'h' },
-        { "link-mbit", 1, 0, O_LINK }, { "guest-mib", 1, 0, O_GUEST },
+        { "link-mbit", 1, 0, O_LINK }, { "link-drop", 1, 0, O_LDROP }, { "guest-mib", 1, 0, O_GUEST },
         { "switchover-ms", 1, 0, O_SWITCH }, { "batches", 1, 0, O_BATCHES },
         { "stop-at", 1, 0, O_STOP_AT }, { "cap-factor", 1, 0, O_CAPF },
         { "cap-rounds", 1, 0, O_CAPR }, { "max-rounds", 1, 0, O_MAXR },
@@ -461,6 +463,7 @@ int main(int argc, char **argv)
     struct sim_result r;
     const char *wpath = NULL, *tpath = NULL, *plot = NULL, *rec = NULL;
     double rec_interval_ms = 100, rec_duration_s = 10;
+    double drop_s = 0, drop_mbit = 0;   /* --link-drop */
     bool json = false, timing = false, do_sweep = false, do_ac_sweep = false;
     unsigned int seeds = 30, nr_slas = 4;
     double slas[16] = { 50, 100, 300, 1000 };
@@ -487,6 +490,27 @@ int main(int argc, char **argv)
         case 'S': c.seed = num("--seed", optarg); break;
         case 'h': usage(stdout); return 0;
         case O_LINK: c.link_mbit = num("--link-mbit", optarg); break;
+        case O_LDROP:
+        {
+            char *colon = strchr(optarg, ':');
+
+            if ( !colon )
+            {
+                fprintf(stderr, "precopy-sim: --link-drop: not S:MBIT: "
+                        "'%s'\n", optarg);
+                return 2;
+            }
+            *colon = 0;
+            drop_s = num("--link-drop", optarg);
+            drop_mbit = num("--link-drop", colon + 1);
+            if ( !(drop_mbit > 0) )
+            {
+                fprintf(stderr, "precopy-sim: --link-drop: the rate must be "
+                        "> 0\n");
+                return 2;
+            }
+            break;
+        }
         case O_GUEST: c.guest_mib = num("--guest-mib", optarg); break;
         case O_SWITCH: c.switchover_ms = num("--switchover-ms", optarg); break;
         case O_BATCHES: c.batches = num("--batches", optarg); break;
@@ -548,6 +572,17 @@ int main(int argc, char **argv)
     {
         fprintf(stderr, "precopy-sim: %s\n", err);
         return 1;
+    }
+    if ( drop_mbit > 0 )
+    {
+        if ( wl.nr_links || wl.link_drop_at_s >= 0 )
+        {
+            fprintf(stderr, "precopy-sim: --link-drop: %s has a link "
+                    "schedule already\n", wl.path);
+            return 2;
+        }
+        wl.link_drop_at_s = drop_s;
+        wl.link_drop_mbit = drop_mbit;
     }
     c.wl = &wl;
     if ( sim_config_check(&c, err, sizeof(err)) )

@@ -1731,6 +1731,9 @@ static void sim_finish(struct sim_result *r, int rc, int err)
     {
         r->rounds += fake.sent_in_round[i] > 0;
         r->round_size[i] = S.round_size[i];
+        r->round_sent[i] = fake.sent_in_round[i];
+        if ( fake.sent_in_round[i] )
+            r->nr_round_sent = i + 1;
     }
     if ( last < SIM_MAX_ROUNDS && S.round_size[last] )
         r->stop_pos = last + (double)fake.sent_in_round[last] /
@@ -1935,6 +1938,7 @@ void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,
               const struct sim_oracle *o, const struct sim_choice *ch)
 {
     const char *verdict;
+    unsigned int i;
 
     if ( c->policy == SIM_P_ORACLE )
         verdict = ch->feasible ? "feasible" : "infeasible";
@@ -1964,6 +1968,10 @@ void sim_json(FILE *f, const struct sim_config *c, const struct sim_result *r,
         fprintf(f, ",\"lost_cpu_s\":%.4f,\"max_throttle_pct\":%u,"
                 "\"throttle_steps\":%u", r->lost_cpu_s, r->max_throttle_pct,
                 r->throttle_steps);
+    fprintf(f, ",\"round_pages\":[");
+    for ( i = 0; i < r->nr_round_sent; i++ )
+        fprintf(f, "%s%lu", i ? "," : "", r->round_sent[i]);
+    fprintf(f, "]");
     if ( o && ch )
     {
         fprintf(f, ",\"oracle_feasible\":%s,\"oracle_robust\":%s,"

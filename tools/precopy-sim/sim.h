@@ -190,6 +190,10 @@ struct sim_result {
     unsigned long dirtied;       /* page writes by the guest */
     unsigned int consults, stop_consult;
     unsigned long round_size[SIM_MAX_ROUNDS];
+    /* Pages each precopy round sent (nr_round_sent of them; the
+     * stop-and-copy phase is stopcopy_pages). */
+    unsigned long round_sent[SIM_MAX_ROUNDS];
+    unsigned int nr_round_sent;
     const char *reason;          /* engine: why it stopped (or aborted) */
     /* The guest's CPU time taken by the throttle during precopy: the
      * throttle (a share of each vcpu) x time, in s; its highest, %. */
