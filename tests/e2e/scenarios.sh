@@ -20,7 +20,7 @@ NEVER_ENDS="--max-rounds 100000 --dirty-target 1"
 
 # Known failures (see run_scenarios in lib.sh), with what is missing:
 # none.  (pvh_downtime_500 and pvh_downtime_1000, now
-# pvh_downtime_plus100 and -plus200, were until the series counted the
+# pvh_downtime_plus50 and -plus100, were until the series counted the
 # receiver's share of the switchover, patches 20 and 21.)
 # (pvh_kill_save_helper was one until patch 8 of the series made libxl turn
 # log-dirty off when libxl-save-helper dies.)
@@ -46,8 +46,8 @@ pvh_migrate_busy_x10
 pvh_kill_save_helper
 pvh_kill_xl_sender
 pvh_kill_xl_receiver
+pvh_downtime_plus50
 pvh_downtime_plus100
-pvh_downtime_plus200
 pvh_ctl_abort_last_round
 pvh_guest_cannot_steer
 pvh_trace_fidelity
@@ -433,7 +433,10 @@ sc_ctl_errors() {
 # (/libxl/precopy-switchover-ms and -receiver-ms, the default the policy
 # counts) plus the most the guest's own resume took in this VM (its stall
 # beyond both hosts' pause, which neither host sees: given with
-# --switchover-ms, as a user who knows it would).  The guest writes
+# --switchover-ms, as a user who knows it would; learnt as libxl learns
+# the hosts' shares instead, it left 14 ms of margin in an idle run, T 857
+# and a stall of 843, for each part varies by some 100 ms from one
+# migration to the next).  The guest writes
 # $RATE_CONVERGE pages/s over its 4096: round 0 leaves nearly all of them
 # dirty (300 ms and more to send), later rounds fewer.  Then: the
 # migration completes, precopy stopped with "downtime target reached" in
@@ -455,8 +458,8 @@ downtime_target() {
     s=$(xenstore-read /libxl/precopy-switchover-ms) &&
         r=$(xenstore-read /libxl/precopy-switchover-receiver-ms) ||
         { fail "libxl learnt no switchover"; return 1; }
-    x=$((s + r + GUEST_RESUME)) t=$((x + budget))
-    log "switchover: sender $s ms + receiver $r ms (learnt) + the guest's resume $GUEST_RESUME ms (learnt from $GUEST_RESUME_N) = $x ms; target $t ms"
+    x=$((s + r + GUEST_RESUME_MAX)) t=$((x + budget))
+    log "switchover: sender $s ms + receiver $r ms (learnt) + the guest's resume $GUEST_RESUME_MAX ms (the most of $GUEST_RESUME_N) = $x ms; target $t ms"
     sleep 1
     guest_verify || return 1      # reset maxgap: only the migration counts
     d0=$(domid_of $GUEST)
@@ -483,8 +486,8 @@ downtime_target() {
     [ "${V_GAP:-999999}" -le $t ] || { fail "the guest stood still longer than the target"; return 1; }
     guest_errors
 }
+sc_pvh_downtime_plus50()  { downtime_target 50; }
 sc_pvh_downtime_plus100() { downtime_target 100; }
-sc_pvh_downtime_plus200() { downtime_target 200; }
 
 # The policy has already decided to stop: --dirty-target 100000000 stops
 # at the first consultation, before round 0 (whose dirty count is every
