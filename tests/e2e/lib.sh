@@ -300,18 +300,14 @@ dt_report() {
     [ -n "$MIG_PENDING" ] || return 0
     MIG_PENDING=
     # both hosts' pause, and what the guest stood still beyond it: its
-    # own resume once unpaused, which neither host sees.  GUEST_RESUME:
-    # what it recently reached in this VM, learnt as libxl learns the
-    # hosts' shares (a longer one as measured, a shorter one halfway),
-    # and GUEST_RESUME_MAX the most it took, over GUEST_RESUME_N migrations
+    # own resume once unpaused, which neither host sees: GUEST_RESUME_MAX
+    # the most it took in this VM, over GUEST_RESUME_N migrations
     MIG_HOSTS=- MIG_GUEST=-
     case "$MIG_SENDER$MIG_RECV${V_GAP:--}" in
     *[!0-9]*) ;;
     *)  MIG_HOSTS=$((MIG_SENDER + MIG_RECV)) MIG_GUEST=$((V_GAP - MIG_SENDER - MIG_RECV))
         [ $MIG_GUEST -ge 0 ] || MIG_GUEST=0
         GUEST_RESUME_N=$((${GUEST_RESUME_N:-0} + 1))
-        if [ $MIG_GUEST -ge ${GUEST_RESUME:-0} ]; then GUEST_RESUME=$MIG_GUEST
-        else GUEST_RESUME=$(((GUEST_RESUME + MIG_GUEST + 1) / 2)); fi
         [ $MIG_GUEST -le ${GUEST_RESUME_MAX:-0} ] || GUEST_RESUME_MAX=$MIG_GUEST ;;
     esac
     echo "e2e-downtime: scenario ${CUR_SC:-?} target $MIG_TARGET ms predicted $MIG_PRED ms measured ${V_GAP:--} ms; paused by the hosts $MIG_HOSTS ms (sender $MIG_SENDER, receiver $MIG_RECV), the guest's own resume $MIG_GUEST ms, switchover counted $MIG_COUNTED ms"
