@@ -930,6 +930,124 @@ static void test_auto_converge_midround(void **state)
 }
 #endif
 
+#ifdef TEST_HAVE_THROTTLE_RECORD
+/*
+ * The cap auto-converge sets, and the record from which the domain's own
+ * comes back on every path: libxl lifts the throttle from the record when
+ * precopy ends (stop, abort, error, libxl-save-helper gone), and whoever
+ * finds the record of a process which died does the same, if the cap is
+ * still one the save set.
+ */
+static void test_throttle_cap(void **state)
+{
+    static const struct {
+        uint32_t orig;
+        unsigned int vcpus;
+        uint32_t pct, cap;
+    } c[] = {
+        { 0, 1, 0, 0 },         /* no throttle: the domain's own */
+        { 50, 2, 0, 50 },
+        { 0, 1, 30, 70 },       /* no cap: the vcpus' whole CPUs */
+        { 0, 4, 30, 280 },
+        { 0, 0, 30, 70 },       /* (no vcpu online: as one) */
+        { 200, 4, 50, 100 },    /* a cap of its own: less the throttle */
+        { 0, 1, 99, 1 },
+        { 0, 1, 100, 1 },       /* never 0, which is no cap */
+        { 1, 1, 50, 1 },
+        { 0, 1, 250, 1 },
+    };
+    unsigned int i;
+
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        uint32_t cap = libxl__precopy_throttle_cap(c[i].orig, c[i].vcpus,
+                                                   c[i].pct);
+
+        if (cap != c[i].cap)
+            fail_msg("cap %u, %u vcpus, throttle %u%%: cap %u, not %u",
+                     c[i].orig, c[i].vcpus, c[i].pct, cap, c[i].cap);
+    }
+}
+
+static void test_throttle_record(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        uint32_t orig, prev, cap;
+    } c[] = {
+        { "0 0 70", 0, 0, 0, 70 },
+        { "200 100 50", 0, 200, 100, 50 },
+        { "4294967295 0 1", 0, UINT32_MAX, 0, 1 },
+        { NULL, -1 },
+        { "", -1 },
+        { "0 0", -1 },
+        { "0 0 70 1", -1 },
+        { "0  0 70", -1 },
+        { "0 0 -1", -1 },
+        { "0 0 4294967296", -1 },
+        { "0 0 7x", -1 },
+        { " 0 0 70", -1 },
+    };
+    libxl__precopy_throttle_record r;
+    char buf[64];
+    unsigned int i;
+
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        int rc;
+
+        memset(&r, 0x5a, sizeof(r));
+        rc = libxl__precopy_throttle_record_parse(c[i].text, &r);
+        if (rc != c[i].rc)
+            fail_msg("'%s': %d, not %d", c[i].text ? c[i].text : "(null)",
+                     rc, c[i].rc);
+        if (!rc && (r.cap_orig != c[i].orig || r.cap_prev != c[i].prev ||
+                    r.cap != c[i].cap))
+            fail_msg("'%s': %u %u %u", c[i].text, r.cap_orig, r.cap_prev,
+                     r.cap);
+        if (rc && r.cap != 0x5a5a5a5a)
+            fail_msg("'%s': the record was changed", c[i].text);
+    }
+
+    /* What libxl writes, it reads back. */
+    r.cap_orig = 0;
+    r.cap_prev = 70;
+    r.cap = 35;
+    snprintf(buf, sizeof(buf), LIBXL__PRECOPY_THROTTLE_RECORD_FMT,
+             r.cap_orig, r.cap_prev, r.cap);
+    assert_string_equal(buf, "0 70 35");
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(libxl__precopy_throttle_record_parse(buf, &r), 0);
+    assert_int_equal(r.cap_prev, 70);
+    assert_int_equal(r.cap, 35);
+}
+
+/* The life of a throttle: which cap the domain has at each step. */
+static void test_throttle_restore(void **state)
+{
+    libxl__precopy_throttle_record r;
+
+    /* A save raised the throttle to 30% then 60% of one vcpu, no cap of
+     * its own: the record is written before each cap is set. */
+    assert_int_equal(libxl__precopy_throttle_record_parse("0 0 70", &r), 0);
+    /* It died before setting the cap: the domain still has its own, 0,
+     * the cap before the save's first (giving it back changes nothing). */
+    assert_true(libxl__precopy_throttle_ours(&r, 0));
+    assert_int_equal(r.cap_prev, r.cap_orig);
+    /* It died after: the cap is the save's, the domain gets 0 back. */
+    assert_true(libxl__precopy_throttle_ours(&r, 70));
+    assert_int_equal(libxl__precopy_throttle_record_parse("0 70 40", &r), 0);
+    /* Died between writing the second record and setting its cap. */
+    assert_true(libxl__precopy_throttle_ours(&r, 70));
+    assert_true(libxl__precopy_throttle_ours(&r, 40));
+    /* Someone set another cap since (xl sched-credit2 -c 25): theirs
+     * stays. */
+    assert_false(libxl__precopy_throttle_ours(&r, 25));
+    /* Lifted, then a new step from the domain's own. */
+    assert_int_equal(libxl__precopy_throttle_cap(0, 1, 0), 0);
+    assert_int_equal(libxl__precopy_throttle_cap(0, 1, 60), 40);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -957,6 +1075,11 @@ int main(void)
 #ifdef TEST_HAVE_AUTO_CONVERGE
         cmocka_unit_test(test_auto_converge),
         cmocka_unit_test(test_auto_converge_midround),
+#endif
+#ifdef TEST_HAVE_THROTTLE_RECORD
+        cmocka_unit_test(test_throttle_cap),
+        cmocka_unit_test(test_throttle_record),
+        cmocka_unit_test(test_throttle_restore),
 #endif
     };
 

@@ -524,6 +524,83 @@ static void test_switchover_done_quiet(void **state)
 }
 #endif /* XL_HAVE_SWITCHOVER_DONE */
 
+#ifdef XL_HAVE_AUTO_CONVERGE
+/*----- auto-converge -----*/
+
+static void test_auto_converge_options(void **state)
+{
+    const char *const *const bad[] = {
+        ARGS("--auto-converge"),                     /* no --downtime */
+        ARGS("--downtime", "300", "--max-throttle", "50"),
+        ARGS("--downtime", "300", "--auto-converge", "--max-throttle", "0"),
+        ARGS("--downtime", "300", "--auto-converge", "--max-throttle",
+             "100"),
+        ARGS("--downtime", "300", "--auto-converge", "--max-throttle",
+             "50%"),
+        ARGS("--downtime", "300", "--auto-converge", "--auto-converge"),
+    };
+    struct precopy_opts po;
+    unsigned int i;
+
+    assert_int_equal(parse(&po, ARGS("--downtime", "300",
+                                     "--auto-converge")), 0);
+    assert_true(po.params.auto_converge);
+    assert_int_equal(po.params.max_throttle_pct, 0);
+    assert_int_equal(parse(&po, ARGS("--downtime", "300", "--auto-converge",
+                                     "--max-throttle", "99")), 0);
+    assert_int_equal(po.params.max_throttle_pct, 99);
+    assert_int_equal(parse(&po, ARGS("--downtime", "300")), 0);
+    assert_false(po.params.auto_converge);
+
+    for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        if (parse(&po, bad[i]) == 0)
+            fail_msg("accepted case %u", i);
+
+    assert_int_equal(run_ctl(ARGS("guest", "unthrottle")), EXIT_SUCCESS);
+    assert_int_equal(ctl.cmd, LIBXL_PRECOPY_COMMAND_UNTHROTTLE);
+    assert_int_equal(run_ctl(ARGS("guest", "unthrottle", "5")),
+                     EXIT_FAILURE);
+}
+
+/* The per-round line shows the throttle with --auto-converge only. */
+static void test_auto_converge_progress(void **state)
+{
+    struct precopy_opts po;
+    libxl_event ev;
+    char buf[512] = "";
+    FILE *f = tmpfile(), *saved = stderr;
+
+    assert_int_equal(parse(&po, ARGS("--downtime", "300",
+                                     "--auto-converge")), 0);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = LIBXL_EVENT_TYPE_PRECOPY_ROUND;
+    ev.u.precopy_round.round = 2;
+    ev.u.precopy_round.pages_sent = 500;
+    ev.u.precopy_round.dirty_pages = 400;
+    ev.u.precopy_round.rate_pps = 256;
+    ev.u.precopy_round.predicted_downtime_ms = 900;
+    ev.u.precopy_round.decision = LIBXL_PRECOPY_DECISION_CONTINUE;
+    ev.u.precopy_round.reason = "";
+    ev.u.precopy_round.throttle_pct = 45;
+
+    stderr = f;
+    precopy_round_report(NULL, &ev, &po);
+    po.params.auto_converge = false;
+    precopy_round_report(NULL, &ev, &po);
+    stderr = saved;
+
+    rewind(f);
+    assert_non_null(fgets(buf, sizeof(buf), f));
+    assert_string_equal(buf, "migration sender: round 2: 500 pages sent, "
+                        "400 dirty, 1 MiB/s, downtime 900ms, throttle 45%: "
+                        "continue\n");
+    assert_non_null(fgets(buf, sizeof(buf), f));
+    assert_string_equal(buf, "migration sender: round 2: 500 pages sent, "
+                        "400 dirty, 1 MiB/s, downtime 900ms: continue\n");
+    fclose(f);
+}
+#endif /* XL_HAVE_AUTO_CONVERGE */
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +619,10 @@ int main(void)
 #ifdef XL_HAVE_SWITCHOVER_DONE
         cmocka_unit_test(test_switchover_done),
         cmocka_unit_test(test_switchover_done_quiet),
+#endif
+#ifdef XL_HAVE_AUTO_CONVERGE
+        cmocka_unit_test(test_auto_converge_options),
+        cmocka_unit_test(test_auto_converge_progress),
 #endif
     };
 

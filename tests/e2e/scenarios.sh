@@ -53,6 +53,7 @@ pvh_kill_xl_sender
 pvh_kill_xl_receiver
 pvh_downtime_plus50
 pvh_downtime_plus100
+pvh_auto_converge
 pvh_ctl_abort_last_round
 pvh_guest_cannot_steer
 pvh_trace_fidelity
@@ -493,6 +494,133 @@ downtime_target() {
 }
 sc_pvh_downtime_plus50()  { downtime_target 50; }
 sc_pvh_downtime_plus100() { downtime_target 100; }
+
+# --- auto-converge (patches 23 and 24) -----------------------------------
+# sched_cap DOMAIN: its credit2 (or credit) cap, 0 for none
+sched_cap() {
+    { xl sched-credit2 -d "$1" 2>/dev/null || xl sched-credit -d "$1" 2>/dev/null; } |
+        awk 'NR == 2 { print $NF }'
+}
+# cap_sampler DOMID FILE: the domain's cap, every 0.2 s, until it is gone
+cap_sampler() {
+    local c
+    while c=$(sched_cap $1) && [ -n "$c" ]; do
+        echo "$c" >> $2
+        sleep 0.2
+    done
+}
+# ac_start: start a migration with --auto-converge towards a target it
+# cannot reach (1 ms: less than any switchover) and that does not end by
+# itself, and wait until the guest is throttled (its cap not AC_CAP0)
+ac_start() {
+    local i=0 c
+    AC_D0=$(domid_of $GUEST)
+    MIG_BG=1; xl_migrate --downtime 1 --auto-converge $NEVER_ENDS; MIG_BG=
+    while [ $i -lt 600 ]; do
+        c=$(sched_cap $AC_D0)
+        [ -n "$c" ] && [ "$c" != "$AC_CAP0" ] && { AC_DURING=$c; return 0; }
+        kill -0 $MIG_PID 2>/dev/null || break
+        sleep 0.2; i=$((i + 1))
+    done
+    rounds_log | sed 's/^/E2E-LOG xl: /'
+    fail "the guest was not throttled (cap ${c:-?})"; kill $MIG_PID 2>/dev/null; wait $MIG_PID
+    return 1
+}
+# caps_seen FILE: the caps cap_sampler saw, each once, in order
+caps_seen() { uniq $1 | tr '\n' ' ' | sed 's/ $//; s/ / -> /g'; }
+# A busy guest (as fast as it can, far above the link) with a cap of its
+# own, 60, and the migrations of auto-converge:
+# 1. towards a target it cannot reach, with --abort-if-busy: the policy
+#    aborts, and the source's cap is as it was;
+# 2. the sending xl killed while the guest is throttled: the cap stays,
+#    with its record, until xl migrate-ctl unthrottle gives it back;
+# 3. towards the switchover as measured + 150 ms, which the guest does
+#    not reach unthrottled: it completes within the target, by the
+#    guest's own measured stall, and the destination has the guest's cap.
+sc_pvh_auto_converge() {
+    local s r x t c n=0 i caps first above rec
+    guest_ensure pvh && guest_rate $RATE_CONVERGE || return 1
+    while [ ${GUEST_RESUME_N:-0} -lt 2 ]; do
+        [ $n -lt 3 ] || { fail "no figures of the hosts' pause after $n migrations"; return 1; }
+        n=$((n + 1))
+        migrate || return 1
+        guest_verify || return 1
+    done
+    AC_CAP0=60
+    xl sched-credit2 -d $GUEST -c $AC_CAP0 ||
+        { fail "cannot set a credit2 cap ($(xl info | grep xen_scheduler))"; return 1; }
+    [ "$(sched_cap $GUEST)" = $AC_CAP0 ] || { fail "the cap is $(sched_cap $GUEST), not $AC_CAP0"; return 1; }
+    s=$(xenstore-read /libxl/precopy-switchover-ms) &&
+        r=$(xenstore-read /libxl/precopy-switchover-receiver-ms) ||
+        { fail "libxl learnt no switchover"; return 1; }
+    x=$((s + r + GUEST_RESUME_MAX)) t=$((x + 150))
+    log "switchover $x ms (sender $s, receiver $r, the guest's resume $GUEST_RESUME_MAX); target $t ms; cap $AC_CAP0"
+    guest_rate $RATE_BUSY || return 1
+    sleep 1
+
+    # 1. the policy aborts: the source's cap as it was
+    AC_D0=$(domid_of $GUEST)
+    rm -f $E2E_TMP/caps
+    cap_sampler $AC_D0 $E2E_TMP/caps &
+    AC_SAMPLER=$!
+    migrate_aborted --downtime 1 --auto-converge --abort-if-busy || { kill $AC_SAMPLER; return 1; }
+    kill $AC_SAMPLER; wait $AC_SAMPLER 2>/dev/null
+    expect_reason "abort (not converging)" || return 1
+    grep -q 'throttle [1-9]' $E2E_TMP/migrate.log || { fail "no round was throttled"; return 1; }
+    c=$(sched_cap $GUEST)
+    caps="policy abort: $(caps_seen $E2E_TMP/caps) -> $c"
+    log "e2e-auto-converge: cap $caps"
+    [ "$c" = $AC_CAP0 ] || { fail "after the abort the cap is $c, not $AC_CAP0"; return 1; }
+    sort -u $E2E_TMP/caps | grep -v -x -q $AC_CAP0 || { fail "no cap other than $AC_CAP0 was seen"; return 1; }
+
+    # 2. the sending xl killed: the cap stays, with its record, until
+    # migrate-ctl unthrottle
+    ac_start || return 1
+    kill -9 $MIG_PID
+    wait $MIG_PID
+    mig_done $?
+    i=0
+    while [ $i -lt 60 ] && xl list | grep -q -- '--incoming'; do sleep 1; i=$((i + 1)); done
+    guest_kept_at_source $AC_D0 || return 1
+    c=$(sched_cap $GUEST) rec=$(xenstore-read /libxl/$AC_D0/precopy-throttle 2>/dev/null)
+    log "xl killed: cap $c, record '${rec:-none}'"
+    [ -n "$rec" ] || { fail "no record of the cap was left (cap $c)"; return 1; }
+    xl migrate-ctl $GUEST unthrottle > $E2E_TMP/ctl.log 2>&1 ||
+        { fail "xl migrate-ctl unthrottle: $(cat $E2E_TMP/ctl.log)"; return 1; }
+    sed 's/^/E2E-LOG xl: /' $E2E_TMP/ctl.log
+    [ "$(sched_cap $GUEST)" = $AC_CAP0 ] || { fail "after unthrottle the cap is $(sched_cap $GUEST), not $AC_CAP0"; return 1; }
+    xenstore-read /libxl/$AC_D0/precopy-throttle > /dev/null 2>&1 && { fail "the record is still there"; return 1; }
+    caps="$caps; xl killed: $AC_CAP0 -> $c (record '$rec') -> unthrottle -> $AC_CAP0"
+    log "e2e-auto-converge: cap $caps"
+    guest_verify || return 1
+    guest_errors || return 1
+    xl migrate-ctl $GUEST unthrottle > /dev/null 2>&1 && { fail "a second unthrottle succeeded"; return 1; }
+
+    # 3. completes within the target, the destination with its own cap
+    guest_verify || return 1      # reset maxgap: only the migration counts
+    AC_D0=$(domid_of $GUEST)
+    rm -f $E2E_TMP/caps
+    cap_sampler $AC_D0 $E2E_TMP/caps &
+    AC_SAMPLER=$!
+    migrate --downtime $t --auto-converge || { kill $AC_SAMPLER; return 1; }
+    wait $AC_SAMPLER 2>/dev/null
+    guest_verify || return 1
+    R_DOWNTIME=$V_GAP
+    expect_reason "stop and copy (downtime target reached)" || return 1
+    c=$(sched_cap $GUEST)
+    first=$(rounds_log | grep -n 'throttle [1-9]' | head -n 1 | cut -d: -f1)
+    [ -n "$first" ] || { fail "no round was throttled"; return 1; }
+    above=$(rounds_log | head -n $((first - 1)) | sed -n 's/.* downtime \([0-9]*\)ms, .*/\1/p' | awk -v t=$t '$1 <= t' | head -n 1)
+    caps="$caps; migrated: $(caps_seen $E2E_TMP/caps) -> $c on the destination"
+    R_NOTE="target $t ms, stall $V_GAP ms; cap $caps"
+    log "e2e-auto-converge: target $t ms stall $V_GAP ms; cap $caps"
+    [ -z "$above" ] || { fail "a round before the throttle predicted $above ms, within the target: the test proves nothing"; return 1; }
+    [ "$c" = $AC_CAP0 ] || { fail "the destination's cap is $c, not $AC_CAP0"; return 1; }
+    sort -u $E2E_TMP/caps | grep -v -x -q $AC_CAP0 || { fail "no cap other than $AC_CAP0 was seen"; return 1; }
+    [ "${V_GAP:-999999}" -le $t ] || { fail "the guest stood still longer than the target"; return 1; }
+    xl sched-credit2 -d $GUEST -c 0
+    guest_errors
+}
 
 # The policy has already decided to stop: --dirty-target 100000000 stops
 # at the first consultation, before round 0 (whose dirty count is every
