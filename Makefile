@@ -354,7 +354,9 @@ E2E_ONLY ?=
 # with selftest, the checker's negative control; left out: xl's option
 # parsing and the engine's round and dirty rules (the same code on every
 # tree, and unit-tested), timeout_abort (abort_if_busy's path), the
-# 10 migrations of busy_x10 (pvh_migrate's path; the longest), and
+# 5 migrations of busy_x5 (pvh_migrate's path; the longest),
+# auto_converge (libxl_precopy_throttle.c and the scheduler calls it makes
+# are the same on every tree, and test_throttle runs on each), and
 # trace_fidelity (the simulator's fidelity, not the series').  For a
 # second tree: make e2e XEN_SRC=<tree> E2E_ONLY='$(E2E_TREE_SPECIFIC)'
 E2E_TREE_SPECIFIC = selftest pvh_migrate pvh_save_restore pvh_opt_max_factor \

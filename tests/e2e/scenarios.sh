@@ -47,7 +47,7 @@ pvh_abort_if_busy
 pvh_ctl_abort
 pvh_ctl_switchover
 pvh_ctl_downtime
-pvh_migrate_busy_x10
+pvh_migrate_busy_x5
 pvh_kill_save_helper
 pvh_kill_xl_sender
 pvh_kill_xl_receiver
@@ -120,20 +120,20 @@ sc_pv_migrate()      { migrate_once pv $RATE_BUSY; }
 sc_pv_save_restore() { save_restore pv $RATE_IDLE; }
 
 # 10 live migrations in a row of a busy guest, memory checked after each
-sc_pvh_migrate_busy_x10() {
+sc_pvh_migrate_busy_x5() {
     local i=1 rounds=0 pages=0 maxdt=0 list=
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
-    while [ $i -le 10 ]; do
+    while [ $i -le 5 ]; do
         sleep 1
-        migrate || { fail "migration $i of 10"; return 1; }
-        guest_verify || { fail "after migration $i of 10"; return 1; }
+        migrate || { fail "migration $i of 5"; return 1; }
+        guest_verify || { fail "after migration $i of 5"; return 1; }
         rounds=$((rounds + R_ROUNDS)) pages=$((pages + R_PAGES))
         [ "${V_GAP:-0}" -gt $maxdt ] && maxdt=$V_GAP
         list="$list $R_ROUNDS"
         i=$((i + 1))
     done
     R_ROUNDS=$rounds R_PAGES=$pages R_DOWNTIME=$maxdt
-    R_NOTE="10 migrations; rounds each:$list; downtime = worst"
+    R_NOTE="5 migrations; rounds each:$list; downtime = worst"
     guest_errors
 }
 
@@ -518,15 +518,18 @@ cap_sampler() {
 # cannot reach (1 ms: less than any switchover) and that does not end by
 # itself, and wait until the guest is throttled (its cap not AC_CAP0)
 ac_start() {
-    local i=0 c=
+    local end c=
     AC_D0=$(domid_of $GUEST)
     MIG_BG=1; xl_migrate --downtime 1 --auto-converge $NEVER_ENDS; MIG_BG=
-    while [ $i -lt 1200 ]; do
+    log "auto-converge: migration started (xl $MIG_PID), waiting for a throttle"
+    end=$(($(now_cs) + 12000))
+    while [ $(now_cs) -lt $end ]; do
         grep -a -q 'precopy: auto-converge: throttle .*: scheduler cap' $E2E_TMP/migrate.log &&
-            { AC_DURING=$(sched_cap $AC_D0); return 0; }
+            { AC_DURING=$(sched_cap $AC_D0); log "auto-converge: throttled, cap $AC_DURING"; return 0; }
         kill -0 $MIG_PID 2>/dev/null || break
-        sleep 0.1; i=$((i + 1))
+        sleep 0.1
     done
+    grep -a -v 'libxl: debug\|Frames iteration\|xencall' $E2E_TMP/migrate.log | tail -n 15 | sed 's/^/E2E-LOG xl: /'
     rounds_log | sed 's/^/E2E-LOG xl: /'
     fail "the guest was not throttled (cap ${c:-?})"; kill $MIG_PID 2>/dev/null; wait $MIG_PID
     return 1
@@ -625,6 +628,7 @@ sc_pvh_auto_converge() {
     # 2. the sending xl killed: the cap stays, with its record, until
     # migrate-ctl unthrottle (credit2, as from here on)
     pool_move Pool-0 credit2 || return 1
+    log "auto-converge: $(xl cpupool-list | tr '\n' ' ')"
     ac_start || return 1
     kill -9 $MIG_PID
     wait $MIG_PID
@@ -632,6 +636,7 @@ sc_pvh_auto_converge() {
     i=0
     while [ $i -lt 60 ] && xl list | grep -q -- '--incoming'; do sleep 1; i=$((i + 1)); done
     guest_kept_at_source $AC_D0 || return 1
+    log "auto-converge: xl killed"
     c=$(sched_cap $GUEST) rec=$(xenstore-read /libxl/$AC_D0/precopy-throttle 2>/dev/null)
     log "xl killed: cap $c, record '${rec:-none}'"
     [ -n "$rec" ] || { fail "no record of the cap was left (cap $c)"; return 1; }
@@ -647,6 +652,7 @@ sc_pvh_auto_converge() {
     xl migrate-ctl $GUEST unthrottle > /dev/null 2>&1 && { fail "a second unthrottle succeeded"; return 1; }
 
     # 3. completes within the target, the destination with its own cap
+    log "auto-converge: migrating towards $t ms"
     guest_verify || return 1      # reset maxgap: only the migration counts
     AC_D0=$(domid_of $GUEST)
     rm -f $E2E_TMP/caps
