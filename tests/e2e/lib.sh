@@ -62,7 +62,7 @@ guest_cmd() {
 guest_verify() {
     local tag to=${1:-90} i=0
     new_tag; tag=$TAG
-    V_LINE= V_GAP=
+    V_LINE= V_GAP= V_LASTGAP=
     guest_cmd "v $tag" || return 1
     while [ $i -lt $((to * 4)) ]; do
         V_LINE=$(glog | grep -a "E2E verify tag=$tag " | head -n 1)
@@ -75,6 +75,7 @@ guest_verify() {
     [ -n "$V_LINE" ] || { fail "no answer from the guest to verify $tag in ${to}s"; return 1; }
     log "guest: $V_LINE"
     V_GAP=$(echo "$V_LINE" | sed -n 's/.* maxgap_ms=\([0-9]*\).*/\1/p')
+    V_LASTGAP=$(echo "$V_LINE" | sed -n 's/.* lastgap_ms=\([0-9]*\).*/\1/p')
     dt_report
     case $V_LINE in
         *" result=OK "*) return 0 ;;

@@ -36,7 +36,10 @@
  *   write is a few us, so the gap is the time the guest stood still:
  *   migration downtime as the guest sees it.  (Per write, not per turn of
  *   BATCH writes: a guest whose CPU is capped to 1% takes seconds for a
- *   turn without ever standing still longer than the scheduler parks it.)
+ *   turn.)  Such a guest is also parked by the scheduler, for seconds when
+ *   it overdrew its budget: maxgap_ms is then the longest park, and
+ *   lastgap_ms, the latest gap of 200 ms or more, the migration's pause
+ *   (after which the guest has its CPU back).
  * Every line it prints starts with "E2E "; an error line is "E2E ERROR ..."
  * ("E2E INJECTED-ERROR ..." while the self-test damages a page on purpose).
  *
@@ -70,6 +73,9 @@ static long rate = -1;            /* pages per second; -1 unlimited */
 static uint64_t errors_total, errors_reported;
 static int injecting;             /* errors now are the self-test's own */
 static double maxgap;             /* seconds, since the last verify */
+static double lastgap;            /* the latest gap of LASTGAP_MIN or more */
+#define LASTGAP_MIN 0.2
+static double last_progress;      /* when the main loop last made progress */
 /* The rate's budget: writes since budget_base are allowed rate per second
  * since budget_start.  A new rate starts a new budget (a budget left from
  * an unlimited phase, which does not count, would hold writes back). */
@@ -195,6 +201,17 @@ static uint64_t gcd(uint64_t a, uint64_t b)
     return a;
 }
 
+/* The main loop made progress at t (since the previous progress, at
+ * last). */
+static void gap(double t)
+{
+    if (t - last_progress > maxgap)
+        maxgap = t - last_progress;
+    if (t - last_progress >= LASTGAP_MIN)
+        lastgap = t - last_progress;
+    last_progress = t;
+}
+
 static void verify_all(const char *tag, const uint32_t *inv)
 {
     uint64_t bad = 0;
@@ -204,10 +221,11 @@ static void verify_all(const char *tag, const uint32_t *inv)
         bad += check_page(i, expected(i, inv), "verify");
     out("E2E verify tag=%s result=%s pages=%" PRIu64 " bad=%" PRIu64
         " seq=%" PRIu64 " errors_total=%" PRIu64 " maxgap_ms=%.0f"
-        " rate=%ld took_ms=%.0f", tag, bad || errors_total ? "FAIL" : "OK",
-        npages, bad, G, errors_total, maxgap * 1e3, rate,
+        " lastgap_ms=%.0f rate=%ld took_ms=%.0f",
+        tag, bad || errors_total ? "FAIL" : "OK",
+        npages, bad, G, errors_total, maxgap * 1e3, lastgap * 1e3, rate,
         (now() - t0) * 1e3);
-    maxgap = 0;
+    maxgap = lastgap = 0;
 }
 
 /*
@@ -337,7 +355,7 @@ int main(int argc, char **argv)
     size_t inlen = 0;
     uint32_t *inv;
     int opt;
-    double last, tick;
+    double tick;
     struct termios tio;
 
     npages = 8192;
@@ -379,15 +397,13 @@ int main(int argc, char **argv)
         write_page((G * K) % npages, G);
     out("E2E ready pages=%" PRIu64 " rate=%ld", npages, rate);
 
-    budget_start = last = tick = now();
+    budget_start = last_progress = tick = now();
     budget_base = G;
     for (;;) {
         double t = now();
         int timeout = 0;
 
-        if (t - last > maxgap)
-            maxgap = t - last;
-        last = t;
+        gap(t);
 
         /* writes allowed by now */
         uint64_t todo = BATCH;
@@ -413,9 +429,7 @@ int main(int argc, char **argv)
                 check_page(i, G - npages, "write");
             write_page(i, G);
             tw = now();
-            if (tw - last > maxgap)
-                maxgap = tw - last;
-            last = tw;
+            gap(tw);
         }
 
         struct pollfd pfd = { .fd = 0, .events = POLLIN };
