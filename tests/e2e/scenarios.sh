@@ -653,7 +653,7 @@ sc_pvh_auto_converge() {
     xl migrate-ctl $GUEST unthrottle > /dev/null 2>&1 && { fail "a second unthrottle succeeded"; return 1; }
 
     # 3. completes within the target, the destination with its own cap.
-    # A guest given 1-9% of its CPU until the stop suspends and resumes
+    # A guest given 1-9% of its CPU until its suspend suspends and resumes
     # slower than an unthrottled one (the sender's share measured 800 to
     # 1100 ms against 200 to 450), which the switchover counted must know:
     # a first throttled migration teaches it, as any would on a real host

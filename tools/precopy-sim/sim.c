@@ -1328,11 +1328,10 @@ static int engine_decide(const struct precopy_stats *st)
     d = libxl__precopy_decide(&p, NULL, &S.eng, st,
                               (uint64_t)(S.t * 1e9 + 0.5));
 #ifdef SIM_AUTO_CONVERGE
-    /* As libxl: the throttle it asks for until the next consultation,
-     * lifted once it decides to stop (the last live round unthrottled). */
+    /* As libxl: the throttle it asks for until the next consultation
+     * (the rest of a round in which the engine stops included). */
     if ( S.c->policy == SIM_P_ENGINE_AC )
-        S.throttle_pct = d == XGS_POLICY_CONTINUE_PRECOPY ?
-                         S.eng.throttle_pct : 0;
+        S.throttle_pct = S.eng.throttle_pct;
 #endif
     return d;
 }
