@@ -208,17 +208,45 @@ int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop,
     }
 }
 
+/* The number of bits set in a bitmap of 'bits' bits. */
+static unsigned long bitmap_count(const unsigned long *bitmap,
+                                  unsigned long bits)
+{
+    unsigned long i, n = 0;
+
+    for ( i = 0; i < bits / BITS_PER_LONG; i++ )
+        n += __builtin_popcountl(bitmap[i]);
+    for ( i = bits & ~(BITS_PER_LONG - 1UL); i < bits; i++ )
+        n += !!test_bit(i, bitmap);
+    return n;
+}
+
 long long xc_logdirty_control(xc_interface *xch, uint32_t domid,
                               unsigned int sop,
                               xc_hypercall_buffer_t *dirty_bitmap,
                               unsigned long pages, unsigned int mode,
                               xc_shadow_op_stats_t *stats)
 {
-    unsigned long *bitmap = dirty_bitmap->hbuf;
-    unsigned long pfn, n = 0;
+    unsigned long *bitmap;
+    unsigned long n;
     bool final = mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL;
 
-    if ( !fake.logdirty || pages != fake.p2m_size ||
+    /* As Xen: a PEEK without a bitmap reads the count of pages dirtied
+     * since the last CLEAN, and walks nothing. */
+    if ( !dirty_bitmap && !pages && fake.logdirty &&
+         sop == XEN_DOMCTL_SHADOW_OP_PEEK )
+    {
+        fake.count_peeks++;
+        if ( stats )
+        {
+            stats->fault_count = 0;
+            stats->dirty_count = bitmap_count(fake.pending, fake.p2m_size);
+        }
+        return 0;
+    }
+
+    bitmap = dirty_bitmap ? dirty_bitmap->hbuf : NULL;
+    if ( !bitmap || !fake.logdirty || pages != fake.p2m_size ||
          (sop != XEN_DOMCTL_SHADOW_OP_CLEAN &&
           sop != XEN_DOMCTL_SHADOW_OP_PEEK) )
     {
@@ -248,10 +276,7 @@ long long xc_logdirty_control(xc_interface *xch, uint32_t domid,
     /* As Xen: the whole bitmap is overwritten with the log, then reset. */
     memcpy(bitmap, fake.pending, bitmap_size(pages));
     bitmap_clear(fake.pending, pages);
-    for ( pfn = 0; pfn < pages / BITS_PER_LONG; pfn++ )
-        n += __builtin_popcountl(bitmap[pfn]);
-    for ( pfn = pages & ~(BITS_PER_LONG - 1UL); pfn < pages; pfn++ )
-        n += !!test_bit(pfn, bitmap);
+    n = bitmap_count(bitmap, pages);
 
     if ( stats )
     {

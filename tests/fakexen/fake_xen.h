@@ -94,6 +94,7 @@ struct fake_xen {
     /* --- log-dirty observations --- */
     unsigned int cleans;        /* CLEAN operations done (incl. FINAL) */
     unsigned int peeks;
+    unsigned int count_peeks;   /* PEEKs without a bitmap: the count only */
     bool final_clean;           /* the FINAL CLEAN was seen */
 
     /* --- the destination --- */
