@@ -39,6 +39,18 @@ static void run_init(struct run *r)
     libxl__precopy_state_init(&r->s);
 }
 
+/*
+ * What the guest dirtied since the round began, as libxenguest reports it
+ * during and after a round; the helpers below leave it unknown (-1), as a
+ * libxenguest without the count does.
+ */
+static void set_dirtied(struct run *r, long dirtied)
+{
+#ifdef TEST_HAVE_ROUND_DIRTIED
+    r->st.round_dirtied = dirtied;
+#endif
+}
+
 static int consult(struct run *r)
 {
     return libxl__precopy_decide(&r->p, &r->ctl, &r->s, &r->st, r->now);
@@ -50,11 +62,16 @@ static int before(struct run *r, unsigned int iteration, long dirty)
     r->st.iteration = iteration;
     r->st.dirty_count = dirty;
     r->st.round_remaining = 0;
+    set_dirtied(r, -1);
     return consult(r);
 }
 
-/* A round sending 'pages' in 'ns', then the consultation after it. */
-static int after(struct run *r, unsigned long pages, uint64_t ns)
+/*
+ * A round sending 'pages' in 'ns', then the consultation after it;
+ * 'dirtied' pages dirtied since the round began (-1: unknown).
+ */
+static int after_dirtied(struct run *r, unsigned long pages, uint64_t ns,
+                         long dirtied)
 {
     r->st.round_written = pages;
     r->st.total_written += pages;
@@ -62,19 +79,32 @@ static int after(struct run *r, unsigned long pages, uint64_t ns)
     r->st.iteration++;
     r->st.dirty_count = -1;
     r->st.round_remaining = 0;
+    set_dirtied(r, dirtied);
     return consult(r);
 }
 
+static int after(struct run *r, unsigned long pages, uint64_t ns)
+{
+    return after_dirtied(r, pages, ns, -1);
+}
+
 /* Part of a round: 'pages' sent in 'ns', 'remaining' still to send. */
-static int during(struct run *r, unsigned long pages, uint64_t ns,
-                  unsigned long remaining)
+static int during_dirtied(struct run *r, unsigned long pages, uint64_t ns,
+                          unsigned long remaining, long dirtied)
 {
     r->st.round_written += pages;
     r->st.total_written += pages;
     r->now += ns;
     r->st.dirty_count = -1;
     r->st.round_remaining = remaining;
+    set_dirtied(r, dirtied);
     return consult(r);
+}
+
+static int during(struct run *r, unsigned long pages, uint64_t ns,
+                  unsigned long remaining)
+{
+    return during_dirtied(r, pages, ns, remaining, -1);
 }
 
 /* The default rule, restated from libxenguest's simple_precopy_policy. */
@@ -423,8 +453,16 @@ static void test_control_downtime(void **state)
     }
     assert_int_equal(r.st.iteration, 8);
 
-    /* Then the guest stops converging. */
+    /*
+     * Then the guest stops converging: given up on 3 rounds after the
+     * best (round 8), or, where the rule waits for half of the rounds
+     * so far too, 8 rounds after it.
+     */
+#ifdef TEST_HAVE_STALL_PATIENCE
+    for ( ; i < 16; i++ ) {
+#else
     for ( ; i < 11; i++ ) {
+#endif
         assert_int_equal(before(&r, i, dirty), CONT);
         after(&r, dirty, dirty * S / 100000);
     }
@@ -660,6 +698,132 @@ static void test_huge_guest(void **state)
     assert_int_equal(during(&r, 1, 0, 10), STOP);
     assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DATA);
 }
+
+#ifdef TEST_HAVE_ENGINE_DIRTIED
+/*
+ * During a round and after it, libxenguest reports what the guest dirtied
+ * since the round began: that count, not the dirtying curve, is what
+ * stopping then leaves (with the round's pages not sent yet).
+ */
+static void test_downtime_dirtied(void **state)
+{
+    struct run r;
+
+    /* The curve says 2500 pages after a round of 0.5 s: 25ms. */
+    converging(&r, 100);
+    assert_int_equal(before(&r, 1, 50000), CONT);
+    /* Half-way: 25000 left, 400 dirtied: 254ms. */
+    assert_int_equal(during_dirtied(&r, 25000, S / 4, 25000, 400), CONT);
+    assert_true(r.s.predicted_ms > 253.9 && r.s.predicted_ms < 254.1);
+    /* After it, 20000 dirtied: 200ms, where the curve said 25ms. */
+    assert_int_equal(after_dirtied(&r, 25000, S / 4, 20000), CONT);
+    assert_true(r.s.predicted_ms > 199.9 && r.s.predicted_ms < 200.1);
+
+    /*
+     * Before the next round, a prediction within the target waits for
+     * the count after the round (the round is sent live either way).
+     */
+    r.ctl.downtime_ms = 1000;
+    assert_int_equal(before(&r, 2, 20000), CONT);
+    assert_true(r.s.predicted_ms >= 0 && r.s.predicted_ms <= 1000);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_CONTINUE);
+    r.ctl.downtime_ms = 0;
+    /* 10000 left, 3000 dirtied: 130ms; then 1000 left, 500: 15ms. */
+    assert_int_equal(during_dirtied(&r, 10000, S / 10, 10000, 3000), CONT);
+    assert_true(r.s.predicted_ms > 129.9 && r.s.predicted_ms < 130.1);
+    assert_int_equal(during_dirtied(&r, 9000, S * 9 / 100, 1000, 500),
+                     STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
+    assert_true(r.s.predicted_ms > 14.9 && r.s.predicted_ms < 15.1);
+
+    /* After a round, the count alone: 9000 dirtied, 90ms. */
+    converging(&r, 100);
+    before(&r, 1, 50000);
+    assert_int_equal(after_dirtied(&r, 50000, S / 2, 9000), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
+    assert_true(r.s.predicted_ms > 89.9 && r.s.predicted_ms < 90.1);
+
+    /* A count of 0 is a count: an idle guest. */
+    converging(&r, 100);
+    before(&r, 1, 50000);
+    assert_int_equal(during_dirtied(&r, 40000, S * 4 / 10, 9000, 0), STOP);
+    assert_true(r.s.predicted_ms > 89.9 && r.s.predicted_ms < 90.1);
+
+    /* Without the count (-1), before a round the prediction stops. */
+    converging(&r, 100);
+    before(&r, 1, 50000);
+    after(&r, 50000, S / 2);
+    assert_int_equal(before(&r, 2, 2500), STOP);
+    assert_int_equal(r.s.reason, LIBXL__PRECOPY_R_DOWNTIME);
+}
+#endif
+
+#ifdef TEST_HAVE_STALL_PATIENCE
+/*
+ * The stall rule gives up on a target after STALL_ROUNDS rounds, and half
+ * of the rounds so far, without a best one.  A guest of 1000000 pages on
+ * a link of 100000 pages a second, target 20ms (2000 pages): each round's
+ * size is the table's, sent in its size / the link's rate.
+ */
+struct stall_case {
+    const char *name;
+    double first, gain;         /* sizes: first x gain^i ... */
+    const double *noise;        /* ... x noise[i % 4] (NULL: none) */
+    bool abort_if_busy;
+    int decision;               /* the first decision not CONT */
+    libxl__precopy_reason reason;
+    unsigned int round;         /* at the consultation before it */
+};
+
+static void test_stall_patience(void **state)
+{
+    static const double jitter[] = { 1.0, 1.15, 0.9, 1.1 };
+    static const struct stall_case cases[] = {
+        /* 3 rounds without a best by round 9, which are not half */
+        { "noisy, shrinking 15% a round: meets the target",
+          40000, 0.85, jitter, false, STOP, LIBXL__PRECOPY_R_DOWNTIME, 18 },
+        { "the same with abort_if_busy: no abort",
+          40000, 0.85, jitter, true, STOP, LIBXL__PRECOPY_R_DOWNTIME, 18 },
+        /* stuck from round 2: 3 rounds is half of the rounds by then */
+        { "noisy plateau: given up on as before",
+          20000, 1.0, jitter, false, STOP, LIBXL__PRECOPY_R_STALLED, 5 },
+        { "noisy plateau, abort_if_busy: aborted",
+          20000, 1.0, jitter, true, ABORT, LIBXL__PRECOPY_R_STALLED, 5 },
+        { "shrinking 2% a round: given up on",
+          20000, 0.98, NULL, false, STOP, LIBXL__PRECOPY_R_STALLED, 4 },
+    };
+    unsigned int c, i, failed = 0;
+    int d;
+
+    for ( c = 0; c < sizeof(cases) / sizeof(cases[0]); c++ ) {
+        const struct stall_case *t = &cases[c];
+        struct run r;
+        double size = t->first;
+        long dirty = 0;
+
+        run_init(&r);
+        r.p.downtime_ms = 20;
+        r.p.abort_if_busy = t->abort_if_busy;
+        before(&r, 0, 1000000);
+        after(&r, 1000000, 10 * S);
+        for ( i = 1, d = CONT; i < 200 && d == CONT; i++ ) {
+            dirty = size * (t->noise ? t->noise[i % 4] : 1);
+            d = before(&r, i, dirty);
+            if ( d == CONT )
+                d = after(&r, dirty, dirty * S / 100000);
+            size *= t->gain;
+        }
+        if ( d != t->decision || r.s.reason != t->reason ||
+             i - 1 != t->round ) {
+            print_error("%s: round %u (%ld pages): decision %d reason %d, "
+                        "not %d %d at round %u\n", t->name, i - 1, dirty,
+                        d, r.s.reason, t->decision, t->reason, t->round);
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+#endif
 
 #ifdef TEST_HAVE_CONTROL_PARSE
 /*
@@ -1069,6 +1233,12 @@ int main(void)
         cmocka_unit_test(test_bandwidth_hole),
         cmocka_unit_test(test_extrapolation),
         cmocka_unit_test(test_huge_guest),
+#ifdef TEST_HAVE_ENGINE_DIRTIED
+        cmocka_unit_test(test_downtime_dirtied),
+#endif
+#ifdef TEST_HAVE_STALL_PATIENCE
+        cmocka_unit_test(test_stall_patience),
+#endif
 #ifdef TEST_HAVE_CONTROL_PARSE
         cmocka_unit_test(test_control_parse),
 #endif

@@ -737,6 +737,70 @@ static void test_midround_rate_limit(void **state)
 }
 #endif /* TEST_HAVE_MIDROUND */
 
+#ifdef TEST_HAVE_ROUND_DIRTIED
+/*
+ * While the policy decides, the guest runs: it writes 9 pages it has not
+ * written before, and pfn 4095 again.
+ */
+static int inner_guest_runs(struct policy_log *log, struct precopy_stats s)
+{
+    unsigned int i;
+
+    for ( i = 0; i < 9; i++ )
+        fake_guest_write(&fake, 3100 + 9 * log->n + i);
+    fake_guest_write(&fake, 4095);
+    return inner_default(log, s);
+}
+
+/*
+ * During a round and after it, the policy is told how many pages the
+ * guest dirtied since the round began, each page once, from log-dirty
+ * mode's count (one PEEK without a bitmap a consultation); unknown (-1)
+ * before a round and in the first round, which follows no CLEAN.
+ */
+static void test_round_dirtied(void **state)
+{
+    struct fixture *f = *state;
+    unsigned int i, b = 0, peeks = 0, rounds_seen = 0;
+    const struct policy_call *c;
+
+    resize(4096);
+    f->wl = (struct workload){ .writes = { 3000 }, .nr_writes = 1,
+                               .dflt = 40 };
+    f->log.inner = inner_guest_runs;
+    f->cbs.precopy_policy_batches = 1;
+    run(f, __func__);
+
+    check_completed(f);
+    for ( i = 0; i < f->log.n; i++ )
+    {
+        c = &f->log.call[i];
+        if ( c->stats.dirty_count >= 0 && !c->stats.round_remaining )
+        {
+            b = i;                    /* before a round */
+            assert_int_equal(c->stats.round_dirtied, -1);
+        }
+        else if ( !c->stats.iteration ||
+                  (!c->stats.round_remaining && c->stats.iteration == 1) )
+            assert_int_equal(c->stats.round_dirtied, -1);  /* round 0 */
+        else
+        {
+            /* 9 new pages a consultation since the one before the
+             * round, and pfn 4095 once. */
+            assert_int_equal(c->stats.round_dirtied, 9 * (i - b) + 1);
+            peeks++;
+            rounds_seen |= 1u << (c->stats.iteration -
+                                  !c->stats.round_remaining);
+        }
+    }
+    /* Round 1 (3000 pages: during it and after), and later ones. */
+    assert_true(peeks >= 3);
+    assert_true(rounds_seen & 2);
+    assert_true(rounds_seen & 4);
+    assert_int_equal(fake.count_peeks, peeks);
+}
+#endif /* TEST_HAVE_ROUND_DIRTIED */
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +836,9 @@ int main(void)
         T(test_midround_invalid),
         T(test_midround_rate_limit),
         T(test_midround_write_failure),
+#endif
+#ifdef TEST_HAVE_ROUND_DIRTIED
+        T(test_round_dirtied),
 #endif
 #undef T
     };

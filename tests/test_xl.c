@@ -360,6 +360,9 @@ static int engine_after_ctl(const char *const *args)
     st.iteration = 1;
     st.total_written = st.round_written = 1 << 20;
     st.dirty_count = -1;
+#ifdef TEST_HAVE_ROUND_DIRTIED
+    st.round_dirtied = -1;        /* after round 0: unknown */
+#endif
     now += 10000000000ULL;
     assert_int_equal(libxl__precopy_decide(&p, &c, &s, &st, now),
                      XGS_POLICY_CONTINUE_PRECOPY);

@@ -483,8 +483,11 @@ downtime_target() {
     rounds_log | sed 's/^/E2E-LOG xl: /'
     if [ $MIG_RC -ne 0 ]; then
         check_aborted $d0 $MIG_RC || return 1
-        low=$(rounds_log | sed -n 's/.* downtime \([0-9]*\)ms: .*/\1/p' | awk -v t=$t '$1 <= t' | head -n 1)
-        [ -z "$low" ] || { fail "aborted although a round predicted $low ms, within the ${t} ms target"; return 1; }
+        # Only the prediction before round 1 stops on its own: from then
+        # on the engine has libxenguest's counts of what the guest dirtied
+        # (patches 25, 26), and waits for the one after the round.
+        low=$(rounds_log | sed -n 's/^migration sender: round 0: .* downtime \([0-9]*\)ms: .*/\1/p' | awk -v t=$t '$1 <= t' | head -n 1)
+        [ -z "$low" ] || { fail "aborted although round 1 was predicted $low ms, within the ${t} ms target"; return 1; }
         expect_reason "abort (not converging)" || return 1
         R_NOTE="target $t ms (switchover $x + $budget) not reachable here: aborted, guest kept; predicted $MIG_PRED, measured $V_GAP ms"
         return 0
