@@ -456,10 +456,10 @@ static void test_control_downtime(void **state)
     /*
      * Then the guest stops converging: given up on 3 rounds after the
      * best (round 8), or, where the rule waits for half of the rounds
-     * so far too, 8 rounds after it.
+     * so far too, up to 6, 6 rounds after it.
      */
 #ifdef TEST_HAVE_STALL_PATIENCE
-    for ( ; i < 16; i++ ) {
+    for ( ; i < 14; i++ ) {
 #else
     for ( ; i < 11; i++ ) {
 #endif
@@ -769,6 +769,7 @@ struct stall_case {
     const char *name;
     double first, gain;         /* sizes: first x gain^i ... */
     const double *noise;        /* ... x noise[i % 4] (NULL: none) */
+    unsigned int flat_from;     /* the same size from this round on */
     bool abort_if_busy;
     int decision;               /* the first decision not CONT */
     libxl__precopy_reason reason;
@@ -781,16 +782,22 @@ static void test_stall_patience(void **state)
     static const struct stall_case cases[] = {
         /* 3 rounds without a best by round 9, which are not half */
         { "noisy, shrinking 15% a round: meets the target",
-          40000, 0.85, jitter, false, STOP, LIBXL__PRECOPY_R_DOWNTIME, 18 },
+          40000, 0.85, jitter, 0, false, STOP, LIBXL__PRECOPY_R_DOWNTIME,
+          18 },
         { "the same with abort_if_busy: no abort",
-          40000, 0.85, jitter, true, STOP, LIBXL__PRECOPY_R_DOWNTIME, 18 },
+          40000, 0.85, jitter, 0, true, STOP, LIBXL__PRECOPY_R_DOWNTIME,
+          18 },
+        /* the best at round 15: 6 rounds after it, not at round 30 */
+        { "shrinking 15% a round, a plateau from round 16: given up on",
+          400000, 0.85, NULL, 16, false, STOP, LIBXL__PRECOPY_R_STALLED,
+          21 },
         /* stuck from round 2: 3 rounds is half of the rounds by then */
         { "noisy plateau: given up on as before",
-          20000, 1.0, jitter, false, STOP, LIBXL__PRECOPY_R_STALLED, 5 },
+          20000, 1.0, jitter, 0, false, STOP, LIBXL__PRECOPY_R_STALLED, 5 },
         { "noisy plateau, abort_if_busy: aborted",
-          20000, 1.0, jitter, true, ABORT, LIBXL__PRECOPY_R_STALLED, 5 },
+          20000, 1.0, jitter, 0, true, ABORT, LIBXL__PRECOPY_R_STALLED, 5 },
         { "shrinking 2% a round: given up on",
-          20000, 0.98, NULL, false, STOP, LIBXL__PRECOPY_R_STALLED, 4 },
+          20000, 0.98, NULL, 0, false, STOP, LIBXL__PRECOPY_R_STALLED, 4 },
     };
     unsigned int c, i, failed = 0;
     int d;
@@ -811,7 +818,8 @@ static void test_stall_patience(void **state)
             d = before(&r, i, dirty);
             if ( d == CONT )
                 d = after(&r, dirty, dirty * S / 100000);
-            size *= t->gain;
+            if ( !t->flat_from || i + 1 < t->flat_from )
+                size *= t->gain;
         }
         if ( d != t->decision || r.s.reason != t->reason ||
              i - 1 != t->round ) {
