@@ -23,16 +23,25 @@ void xtl_stdiostream_adjust_flags(struct xentoollog_logger_stdiostream *lg,
 /*
  * The pipeline's negative control (scenario pvh_corrupt_control): with
  * E2E_CORRUPT_PAGE=N in the environment (given to the receiving xl only;
- * its libxl-save-helper inherits it), the Nth page of memtest's region that
- * the process reads whole in one read() gets one bit of its body flipped,
- * after the read, as a bad link or a bad receiver would.  A page is
- * memtest's when it starts with memtest's magic, its index and seq are in
- * range and its checksum (memtest's own) holds: so the page damaged is one
- * that memtest's verify checks.  Without the variable read() is libc's.
+ * its libxl-save-helper inherits it), every copy of memtest's page N that
+ * the process reads gets one bit of its body flipped, after the read, as a
+ * bad link or a bad receiver would.  A page is memtest's page N when it
+ * starts with memtest's magic, its index is N and its checksum (memtest's
+ * own) holds: so the page damaged is one that memtest's verify checks.
+ *
+ * Every copy, not the Nth page seen (which once passed a CI run's
+ * verify): a copy sent again in a later round (the guest kernel moving
+ * the page) would repair a damaged one, and a frame the guest freed can
+ * still hold an old memtest page.  A page
+ * split across two read()s is found too: read_exact() fills one buffer
+ * with consecutive reads, so a read into the end of the previous one
+ * (same fd) is scanned with the previous read's last 4095 bytes, which
+ * the caller has not used yet.  Without the variable read() is libc's.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,7 +66,11 @@ static uint64_t e2e_checksum(const unsigned char *pg)
 ssize_t read(int fd, void *buf, size_t count)
 {
     static ssize_t (*real_read)(int, void *, size_t);
-    static long want = -1, seen;
+    static long want = -1, flipped;
+    /* the bytes read last into one buffer, back to at most a page */
+    static unsigned char *run_start, *run_end;
+    static int run_fd = -1;
+    unsigned char *b = buf, *start, *end;
     ssize_t n;
 
     if (!real_read)
@@ -67,28 +80,37 @@ ssize_t read(int fd, void *buf, size_t count)
         const char *e = getenv("E2E_CORRUPT_PAGE");
         want = e ? atol(e) : 0;
     }
-    if (want <= 0 || seen >= want || n < E2E_PAGE)
+    if (want <= 0 || n <= 0)
         return n;
-    unsigned char *b = buf;
-    for (ssize_t off = 0; off + E2E_PAGE <= n; off++) {
+    end = b + n;
+    start = b;
+    if (fd == run_fd && b == run_end && run_start)
+        start = b - run_start >= E2E_PAGE ? b - (E2E_PAGE - 1) : run_start;
+    run_fd = fd;
+    run_start = start;
+    run_end = end;
+    if (end - start < E2E_PAGE)
+        return n;
+    for (unsigned char *p = start; p + E2E_PAGE <= end; p++) {
         uint64_t w[4];
 
-        if (b[off] != 0x45)
+        if (*p != 0x45)
             continue;
-        memcpy(w, b + off, sizeof(w));
-        if (w[0] != E2E_MAGIC || w[1] >= (1u << 24) ||
-            w[3] != e2e_checksum(b + off))
+        memcpy(w, p, sizeof(w));
+        if (w[0] != E2E_MAGIC || w[1] != (uint64_t)want ||
+            w[3] != e2e_checksum(p))
             continue;
-        if (++seen == want) {
-            b[off + E2E_PAGE / 2] ^= 0x02;
-            {
-                static const char msg[] = "e2e-corrupt-shim: flipped a bit of a memtest page\n";
-                ssize_t wr = write(2, msg, sizeof(msg) - 1);
-                (void)wr;
-            }
-            break;
+        p[E2E_PAGE / 2] ^= 0x02;
+        flipped++;
+        {
+            char msg[96];
+            int len = snprintf(msg, sizeof(msg),
+                               "e2e-corrupt-shim: flipped a bit of memtest page %ld (copy %ld)\n",
+                               want, flipped);
+            ssize_t wr = write(2, msg, len);
+            (void)wr;
         }
-        off += E2E_PAGE - 1;
+        p += E2E_PAGE - 1;
     }
     return n;
 }

@@ -861,12 +861,14 @@ sc_pvh_guest_cannot_steer() {
     R_NOTE="$XS_DENIED guest requests to /libxl refused; nodes n0 only, gone after; $(last_round | sed 's/.*: //')"
 }
 
-# The pipeline's negative control: a receiver that damages one page of
-# memtest's region on its way in (progress-shim.so's read() with
-# E2E_CORRUPT_PAGE, in the receiving xl and its restore helper) must make
-# the guest's verify FAIL.  The guest is idle during the migration, so the
-# page is sent once and the damage is what arrives.  The guest is
-# destroyed after it (its memory is bad by design).
+# The pipeline's negative control: a receiver that damages memtest's page
+# 100 on its way in (progress-shim.so's read() with E2E_CORRUPT_PAGE, in
+# the receiving xl and its restore helper) must make the guest's verify
+# FAIL.  Every copy of that page is damaged, so that one sent again in a
+# later round does not repair it (damaging the 100th memtest page read
+# once passed a CI run's verify: that copy was sent again, or was one in
+# a frame the guest no longer used).  The guest is destroyed after it
+# (its memory is bad by design).
 sc_pvh_corrupt_control() {
     guest_ensure pvh || return 1
     sleep 1
@@ -874,6 +876,8 @@ sc_pvh_corrupt_control() {
     migrate || { RECV_CMD=; return 1; }
     RECV_CMD=
     grep -a 'e2e-corrupt-shim' $E2E_TMP/migrate.log | sed 's/^/E2E-LOG xl: /'
+    grep -aq 'e2e-corrupt-shim: flipped' $E2E_TMP/migrate.log || {
+        guest_destroy; fail "the receiver's shim found no copy of memtest page 100 to damage"; return 1; }
     if guest_verify 120; then
         fail "a page damaged on the way was not detected: the pipeline cannot catch a bad migration"
         guest_destroy; return 1
