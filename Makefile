@@ -176,35 +176,35 @@ skipped_line = $(if $(SKIPPED_TREES),echo "check: skipped the trees \
   $(subst =$(rparen) ,=$(rparen)$(comma) ,$(strip $(SKIP_LIST))): \
   $(strip $(SKIP_HOW))";)
 
-# Debian's 4.17.5 first (the orig tarball, then its patch stack: unit
-# tests, and quilt), the drift of the two series and the docs' counts,
-# then the other trees, the legacy ones, and e2e last: it is the longest.
-# A tree's check uses about 1.2 of the 2 cores (its bisect steps are
-# mostly serial links and test runs), so the other trees' checks run two
-# at a time, each in its own tree and build folders, their logs printed
-# once both are done; what e2e boots is built beside the last tree, and
-# its VM runs alone (its timings must not depend on a build beside it).  The last lines give each step's time (wall clock,
-# so a step run beside another counts the time they shared) and add up
-# the cmocka summaries and e2e's.
+# Two lanes side by side, each step in its own tree and build folders: a
+# tree's check keeps about 1.2 of the 2 cores busy (its bisect steps are
+# mostly serial links and test runs).  Lane a: Debian's 4.17.5 (the orig
+# tarball), 4.22.0, then 4.17.5's patch stack (unit tests, bindings,
+# quilt), the drift of the two series, the docs' counts, the fidelity
+# table and 4.17.5's e2e images; lane b: master, 4.20.4, the legacy trees
+# and master's e2e images.  Each lane's log is printed once both are done.
+# e2e comes last and alone (its VM's timings must not depend on a build
+# beside it).  The last lines give each step's time (wall clock, so a
+# step run beside another counts the time they shared) and add up the
+# cmocka summaries and e2e's.
 check:
 	@mkdir -p '$(BUILD)'
 	@set -o pipefail; start=$$SECONDS; ( \
 	  $(skipped_line) \
 	  tools/install-deps bindings || exit 1; $(if $(filter 0,$(E2E)),,tools/install-deps e2e || exit 1;) \
-	  $(call check_step,4.17.5 Debian orig tarball: unit tests + man page + bisect + bindings,check-tree) \
-	  $(call check_bg,a,$(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_MASTER_SRC)'))) \
-	  $(call check_bg,b,$(if $(XEN_4_22_SRC),$(call check_step,4.22.0: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_4_22_SRC)'))) \
-	  $(check_wait) \
-	  $(call check_bg,a,$(if $(XEN_4_20_SRC),$(call check_step,4.20.4: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_4_20_SRC)'))) \
-	  $(call check_bg,b,$(call check_step,4.17.5 Debian patch stack: unit tests,check-debian) \
+	  $(call check_bg,a,$(call check_step,4.17.5 Debian orig tarball: unit tests + man page + bisect + bindings,check-tree) \
+	    $(if $(XEN_4_22_SRC),$(call check_step,4.22.0: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_4_22_SRC)')) \
+	    $(call check_step,4.17.5 Debian patch stack: unit tests,check-debian) \
 	    $(call check_step,4.17.5 Debian patch stack: Go and OCaml bindings,check-bindings MODE=debian) \
 	    $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
 	    $(call check_step,patches/stable against patches/,check-drift) \
 	    $(call check_step,the counts the docs give,check-docs) \
 	    $(call check_step,the fidelity table: the e2e traces replayed,check-fidelity) \
+	    $(if $(filter 0,$(E2E)),,$(call check_step,e2e images for 4.17.5,e2e-images))) \
+	  $(call check_bg,b,$(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_MASTER_SRC)')) \
+	    $(if $(XEN_4_20_SRC),$(call check_step,4.20.4: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_4_20_SRC)')) \
 	    $(if $(LEGACY_XEN_SRC)$(LEGACY_SEED_SRC),$(call check_step,legacy trees,check-legacy-trees)) \
-	    $(if $(filter 0,$(E2E)),,$(call check_step,e2e images for 4.17.5,e2e-images) \
-	      $(if $(XEN_MASTER_SRC),$(call check_step,e2e images for master,e2e-images XEN_SRC='$(XEN_MASTER_SRC)')))) \
+	    $(if $(filter 0,$(E2E)),,$(if $(XEN_MASTER_SRC),$(call check_step,e2e images for master,e2e-images XEN_SRC='$(XEN_MASTER_SRC)')))) \
 	  $(check_wait) \
 	  $(if $(filter 0,$(E2E)),echo 'e2e: skipped (E2E=0)';,\
 	    $(call check_step,e2e on 4.17.5,e2e) \
