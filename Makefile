@@ -212,6 +212,7 @@ check:
 	) 2>&1 | tee '$(BUILD)/check.log'; rc=$$?; \
 	echo "check: took $$((SECONDS - start)) s:"; \
 	sed -n 's/^=== check: \(.*\): \(ok\|FAILED\) (\([0-9]*\) s)$$/  \3 s  \1 (\2)/p' '$(BUILD)/check.log'; \
+	sed -n 's/^e2e: failed: /  e2e scenarios failed: /p' '$(BUILD)/check.log'; \
 	$(skipped_line) \
 	awk -v rc=$$rc \
 	    '/^\[  PASSED  \] [0-9]+ test/ { p += $$4 } \
