@@ -774,6 +774,9 @@ struct stall_case {
     int decision;               /* the first decision not CONT */
     libxl__precopy_reason reason;
     unsigned int round;         /* at the consultation before it */
+    /* The caller's limits (0: none), which replace the stall rule. */
+    uint32_t max_rounds, max_factor_pct;
+    uint64_t timeout_ms;
 };
 
 static void test_stall_patience(void **state)
@@ -798,6 +801,35 @@ static void test_stall_patience(void **state)
           20000, 1.0, jitter, 0, true, ABORT, LIBXL__PRECOPY_R_STALLED, 5 },
         { "shrinking 2% a round: given up on",
           20000, 0.98, NULL, 0, false, STOP, LIBXL__PRECOPY_R_STALLED, 4 },
+#ifdef TEST_HAVE_STALL_BOUND
+        /*
+         * A limit of the caller's replaces the rule: the limit, not a
+         * stall, ends precopy, at the consultation after the round which
+         * reached it.
+         */
+        { "noisy plateau, 12 rounds at most: to the limit",
+          20000, 1.0, jitter, 0, false, STOP, LIBXL__PRECOPY_R_ROUNDS, 11,
+          12 },
+        { "noisy plateau, 12 rounds at most, abort_if_busy: aborted there",
+          20000, 1.0, jitter, 0, true, ABORT, LIBXL__PRECOPY_R_ROUNDS, 11,
+          12 },
+        /* 1000000 + 23000 + 18000 + 22000 + 20000 + ... >= 150% */
+        { "noisy plateau, 1.5x the guest at most: to the limit",
+          20000, 1.0, jitter, 0, false, STOP, LIBXL__PRECOPY_R_DATA, 25,
+          0, 150 },
+        /* 10s + 12 rounds of 0.2s x 0.98^i >= 12s */
+        { "shrinking 2% a round, 12s at most: to the timeout",
+          20000, 0.98, NULL, 0, false, ABORT, LIBXL__PRECOPY_R_TIMEOUT, 12,
+          0, 0, 12000 },
+        { "shrinking 15% a round, a plateau from round 16, 40 rounds at "
+          "most: to the limit",
+          400000, 0.85, NULL, 16, false, STOP, LIBXL__PRECOPY_R_ROUNDS, 39,
+          40 },
+        { "noisy, shrinking 15% a round, 40 rounds at most: meets the "
+          "target as without",
+          40000, 0.85, jitter, 0, true, STOP, LIBXL__PRECOPY_R_DOWNTIME,
+          18, 40 },
+#endif
     };
     unsigned int c, i, failed = 0;
     int d;
@@ -811,6 +843,10 @@ static void test_stall_patience(void **state)
         run_init(&r);
         r.p.downtime_ms = 20;
         r.p.abort_if_busy = t->abort_if_busy;
+        r.p.max_rounds = t->max_rounds;
+        r.p.max_factor_pct = t->max_factor_pct;
+        r.p.timeout_ms = t->timeout_ms;
+        r.p.guest_pages = 1000000;
         before(&r, 0, 1000000);
         after(&r, 1000000, 10 * S);
         for ( i = 1, d = CONT; i < 200 && d == CONT; i++ ) {
