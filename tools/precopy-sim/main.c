@@ -25,7 +25,9 @@ static void usage(FILE *f)
 "                          guest's size and holes from it, the link given\n"
 "      --trace-info FILE   what a trace holds: size, records, rates\n"
 "  -p, --policy NAME       xen-default | qemu | engine | engine-abort |\n"
-"                          stop-at | oracle | engine-ac | qemu-ac\n"
+"                          stop-at | oracle | engine-ac | qemu-ac |\n"
+"                          engine-bound | engine-abort-bound (the engine\n"
+"                          with --cap-rounds as its --max-rounds)\n"
 "                          (default engine)\n"
 "  -s, --sla MS            downtime SLA, ms (default 300); the downtime\n"
 "                          target of qemu and engine\n"
@@ -102,6 +104,7 @@ static const struct sim_policy_set {
     enum sim_policy p;
 } sweep_policies[] = {
     { SIM_P_XEN }, { SIM_P_QEMU }, { SIM_P_ENGINE }, { SIM_P_ENGINE_ABORT },
+    { SIM_P_ENGINE_BOUND }, { SIM_P_ENGINE_ABORT_BOUND },
 };
 
 /* Check the oracle's stop point i by replaying it (once per point). */

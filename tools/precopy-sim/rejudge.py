@@ -3,8 +3,9 @@
 #
 # Runs the engine of another simulator build (SIM, e.g. one built with
 # ENGINE_DIR, or from another tree) on every case of a finished bench's
-# RESULTS (build/bench/results.jsonl), as engine and engine-abort, and
-# writes OUT: RESULTS with those two policies' runs replaced by SIM's,
+# RESULTS (build/bench/results.jsonl), as engine, engine-abort,
+# engine-bound and engine-abort-bound, and writes OUT: RESULTS with those
+# policies' runs replaced by SIM's (or added, from a bench without them),
 # each with its case's oracle figures.  The oracle's runs, which are most
 # of a bench's time, do not depend on the engine.  Then prints
 # report.py's tables of OUT (the noisy guests' targets among them).
@@ -18,7 +19,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ENGINES = ('engine', 'engine-abort')
+ENGINES = ('engine', 'engine-abort', 'engine-bound', 'engine-abort-bound')
 
 
 def case_of(r):
@@ -31,8 +32,7 @@ def run(sim, case, policy):
     cmd = [sim, '-w', os.path.join(HERE, 'workloads', w + '.wl'),
            '-p', 'engine', '--json', '--sla', str(sla), '--seed', str(seed),
            '--guest-mib', str(mib), '--link-mbit', str(link)]
-    if policy == 'engine-abort':
-        cmd.append('--abort-if-busy')
+    cmd[cmd.index('engine')] = policy
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode:
         sys.exit("rejudge: %s failed:\n%s" % (' '.join(cmd), p.stderr))

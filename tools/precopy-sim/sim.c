@@ -707,7 +707,22 @@ static const char *const policy_names[SIM_P_NR] = {
     [SIM_P_ENGINE] = "engine", [SIM_P_ENGINE_ABORT] = "engine-abort",
     [SIM_P_STOP_AT] = "stop-at", [SIM_P_ORACLE] = "oracle",
     [SIM_P_ENGINE_AC] = "engine-ac", [SIM_P_QEMU_AC] = "qemu-ac",
+    [SIM_P_ENGINE_BOUND] = "engine-bound",
+    [SIM_P_ENGINE_ABORT_BOUND] = "engine-abort-bound",
 };
+
+/* The policies which are the engine, and those with a limit of rounds. */
+static bool is_engine(enum sim_policy p)
+{
+    return p == SIM_P_ENGINE || p == SIM_P_ENGINE_ABORT ||
+           p == SIM_P_ENGINE_AC || p == SIM_P_ENGINE_BOUND ||
+           p == SIM_P_ENGINE_ABORT_BOUND;
+}
+
+static bool is_bound(enum sim_policy p)
+{
+    return p == SIM_P_ENGINE_BOUND || p == SIM_P_ENGINE_ABORT_BOUND;
+}
 
 const char *sim_policy_name(enum sim_policy p)
 {
@@ -1316,8 +1331,11 @@ static int engine_decide(const struct precopy_stats *st)
     p.downtime_ms = S.c->sla_ms;
     p.switchover_ms = S.switchover_ms;
     p.guest_pages = S.populated;   /* as libxl: the domain's memory */
-    if ( S.c->policy == SIM_P_ENGINE_ABORT )
+    if ( S.c->policy == SIM_P_ENGINE_ABORT ||
+         S.c->policy == SIM_P_ENGINE_ABORT_BOUND )
         p.abort_if_busy = true;
+    if ( is_bound(S.c->policy) )
+        p.max_rounds = S.c->cap_rounds;
 #ifdef SIM_AUTO_CONVERGE
     if ( S.c->policy == SIM_P_ENGINE_AC )
     {
@@ -1416,7 +1434,7 @@ static int sim_policy_cb(struct precopy_stats st, void *user)
         S.next_pfn = S.pages;   /* the round is over */
 
     if ( st.total_written >= S.c->cap_factor * S.populated ||
-         st.iteration >= S.c->cap_rounds )
+         (st.iteration >= S.c->cap_rounds && !is_bound(S.c->policy)) )
     {
         S.capped = true;
         d = XGS_POLICY_STOP_AND_COPY;
@@ -1434,6 +1452,8 @@ static int sim_policy_cb(struct precopy_stats st, void *user)
     case SIM_P_ENGINE:
     case SIM_P_ENGINE_ABORT:
     case SIM_P_ENGINE_AC:
+    case SIM_P_ENGINE_BOUND:
+    case SIM_P_ENGINE_ABORT_BOUND:
         d = engine_decide(&st);
         break;
     case SIM_P_STOP_AT:
@@ -1753,9 +1773,7 @@ static void sim_finish(struct sim_result *r, int rc, int err)
     r->lost_cpu_s = S.lost_cpu_s;
     r->max_throttle_pct = S.max_throttle_pct_seen;
     r->throttle_steps = S.throttle_steps;
-    r->reason = S.c->policy == SIM_P_ENGINE ||
-                S.c->policy == SIM_P_ENGINE_ABORT ||
-                S.c->policy == SIM_P_ENGINE_AC
+    r->reason = is_engine(S.c->policy)
                 ? S.capped ? "harness cap" : libxl__precopy_reason_str(S.eng.reason)
                 : NULL;
 }

@@ -132,6 +132,10 @@ enum sim_policy {
     SIM_P_ORACLE,       /* every stop point, see sim_oracle() */
     SIM_P_ENGINE_AC,    /* the engine with auto_converge */
     SIM_P_QEMU_AC,      /* qemu, with QEMU's auto-converge rule */
+    /* engine and engine-abort with the harness's cap_rounds as their
+     * max_rounds (which then replaces the harness's limit of rounds) */
+    SIM_P_ENGINE_BOUND,
+    SIM_P_ENGINE_ABORT_BOUND,
     SIM_P_NR
 };
 
