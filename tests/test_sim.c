@@ -171,6 +171,7 @@ static const char *const tiny[] = {
 };
 static const enum sim_policy policies[] = {
     SIM_P_XEN, SIM_P_QEMU, SIM_P_ENGINE, SIM_P_ENGINE_ABORT,
+    SIM_P_ENGINE_BOUND, SIM_P_ENGINE_ABORT_BOUND,
 };
 static const double slas[] = { 20, 100, 1000 };
 
@@ -1122,6 +1123,52 @@ static void test_auto_converge_policies(void **state)
     sim_workload_free(&wl);
 }
 
+#ifdef TEST_HAVE_STALL_BOUND
+/*
+ * engine-bound and engine-abort-bound: the engine with the harness's
+ * cap_rounds as its max_rounds.  A guest which never gets near a 20 ms
+ * target (4096 pages/s over 1024 hot pages, a link of 1024 pages/s:
+ * about 1000 pages a round from round 1 on): engine-abort gives up on it
+ * by its stall rule (at round 4), before the harness's 8 rounds;
+ * engine-abort-bound waits to its limit, 8 rounds, and aborts there, not
+ * capped by the harness; engine-bound stops there.
+ */
+static void test_bound_policies(void **state)
+{
+    static const char busy[] =
+        "name = busy\nguest_mib = 16\nlink_mbit = " LINK_1K "\n"
+        "switchover_ms = 5\n[phase]\ndist = uniform\nwss_mib = 4\n"
+        "write_x_link = 4\n";
+    struct sim_workload wl;
+    struct sim_config c;
+    struct sim_result r;
+
+    load(&wl, busy);
+    config(&c, &wl, SIM_P_ENGINE_ABORT, 20);
+    c.cap_rounds = 8;
+    assert_int_equal(sim_run(&c, &r), 0);
+    assert_true(r.aborted);
+    assert_string_equal(r.reason, "not converging");
+    assert_true(r.rounds < 8);
+
+    config(&c, &wl, SIM_P_ENGINE_ABORT_BOUND, 20);
+    c.cap_rounds = 8;
+    assert_int_equal(sim_run(&c, &r), 0);
+    assert_true(r.aborted);
+    assert_false(r.capped);
+    assert_string_equal(r.reason, "round limit");
+    assert_int_equal(r.rounds, 8);
+
+    config(&c, &wl, SIM_P_ENGINE_BOUND, 20);
+    c.cap_rounds = 8;
+    assert_int_equal(sim_run(&c, &r), 0);
+    assert_false(r.aborted);
+    assert_false(r.capped);
+    assert_string_equal(r.reason, "round limit");
+    assert_true(r.downtime_ms > 20);
+}
+#endif
+
 int main(void)
 {
     int rc;
@@ -1145,6 +1192,9 @@ int main(void)
         cmocka_unit_test(test_trace_of_model),
         cmocka_unit_test(test_throttle_model),
         cmocka_unit_test(test_auto_converge_policies),
+#ifdef TEST_HAVE_STALL_BOUND
+        cmocka_unit_test(test_bound_policies),
+#endif
     };
 
     snprintf(trace_file, sizeof(trace_file), "/tmp/test_sim.%d.trace",

@@ -8,8 +8,8 @@ import json
 import sys
 from collections import defaultdict
 
-# engine-bound, engine-abort-bound: the engine given the harness's limit of
-# rounds (the oracle's horizon) as its own max_rounds.
+# engine-bound, engine-abort-bound: the engine given the harness's limits
+# (the oracle's horizon: 30 rounds, 5 x the guest) as its own.
 POLICIES = ["xen-default", "qemu", "engine", "engine-abort", "engine-bound",
             "engine-abort-bound", "oracle"]
 

@@ -1335,7 +1335,10 @@ static int engine_decide(const struct precopy_stats *st)
          S.c->policy == SIM_P_ENGINE_ABORT_BOUND )
         p.abort_if_busy = true;
     if ( is_bound(S.c->policy) )
+    {
         p.max_rounds = S.c->cap_rounds;
+        p.max_factor_pct = (uint32_t)(S.c->cap_factor * 100 + 0.5);
+    }
 #ifdef SIM_AUTO_CONVERGE
     if ( S.c->policy == SIM_P_ENGINE_AC )
     {
@@ -1433,8 +1436,9 @@ static int sim_policy_cb(struct precopy_stats st, void *user)
     if ( st.dirty_count < 0 && !st.round_remaining )
         S.next_pfn = S.pages;   /* the round is over */
 
-    if ( st.total_written >= S.c->cap_factor * S.populated ||
-         (st.iteration >= S.c->cap_rounds && !is_bound(S.c->policy)) )
+    if ( !is_bound(S.c->policy) &&
+         (st.total_written >= S.c->cap_factor * S.populated ||
+          st.iteration >= S.c->cap_rounds) )
     {
         S.capped = true;
         d = XGS_POLICY_STOP_AND_COPY;

@@ -132,8 +132,9 @@ enum sim_policy {
     SIM_P_ORACLE,       /* every stop point, see sim_oracle() */
     SIM_P_ENGINE_AC,    /* the engine with auto_converge */
     SIM_P_QEMU_AC,      /* qemu, with QEMU's auto-converge rule */
-    /* engine and engine-abort with the harness's cap_rounds as their
-     * max_rounds (which then replaces the harness's limit of rounds) */
+    /* engine and engine-abort with the harness's limits as their own,
+     * cap_rounds as max_rounds and cap_factor as max_factor_pct (which
+     * then replace the harness's) */
     SIM_P_ENGINE_BOUND,
     SIM_P_ENGINE_ABORT_BOUND,
     SIM_P_NR
