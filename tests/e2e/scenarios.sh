@@ -384,13 +384,25 @@ sc_pvh_opt_timeout_abort() {
     R_NOTE="aborted at the timeout, guest kept"
 }
 
-# abort-if-busy on a guest that can't converge, then a normal migration
+# abort-if-busy on a guest that can't converge; then towards a downtime
+# target it can't reach (1 ms) with a limit of 12 rounds, which is what
+# ends it (patch 28), not the stall rule (which gives up at most 6 rounds
+# after the best prediction: at round 6 in a run here, the best at round
+# 3); then a normal migration
 sc_pvh_abort_if_busy() {
+    local l
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
     sleep 1
     migrate_aborted --max-rounds 2 --abort-if-busy || return 1
+    migrate_aborted --downtime 1 --max-rounds 12 --abort-if-busy || return 1
+    expect_reason "abort (round limit)" || return 1
+    l=$(last_round)
+    case $l in
+        "migration sender: round 11: "*) ;;
+        *) fail "the last round line is not round 11's: '$l'"; return 1 ;;
+    esac
     guest_rate $RATE_BUSY && migrate || { fail "the next normal migration failed"; return 1; }
-    guest_verify && guest_errors && R_NOTE="aborted, guest kept; next migration OK"
+    guest_verify && guest_errors && R_NOTE="aborted at 2 rounds, and at 12 with --downtime 1, guest kept; next migration OK"
 }
 
 # migrate-ctl from a second process while xl migrate runs
