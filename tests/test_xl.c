@@ -12,12 +12,14 @@
 #include <getopt.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <libxl.h>
@@ -74,10 +76,11 @@ int libxl_domain_precopy_control(libxl_ctx *c, uint32_t domid,
                                  libxl_precopy_command cmd,
                                  uint32_t downtime_ms)
 {
-    ctl.called = true;
     ctl.domid = domid;
     ctl.cmd = cmd;
     ctl.ms = downtime_ms;
+    /* (last: the signals' test waits for it from another thread) */
+    __atomic_store_n(&ctl.called, true, __ATOMIC_SEQ_CST);
     if (!ctl.migrating)
         return ERROR_NOTFOUND;
     return ctl.rc;
@@ -604,6 +607,88 @@ static void test_auto_converge_progress(void **state)
 }
 #endif /* XL_HAVE_AUTO_CONVERGE */
 
+#ifdef XL_HAVE_SIGNALS
+/* Waits up to 5s for cond(); false if it did not come. */
+static bool await(bool (*cond)(void))
+{
+    const struct timespec tick = { 0, 10 * 1000 * 1000 };
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        if (cond())
+            return true;
+        nanosleep(&tick, NULL);
+    }
+    return cond();
+}
+
+static bool ctl_called(void)
+{
+    return __atomic_load_n(&ctl.called, __ATOMIC_SEQ_CST);
+}
+
+static int late_sig;
+static bool late_is(void)
+{
+    return precopy_signal_late() == late_sig;
+}
+
+/*
+ * SIGINT, SIGHUP and SIGTERM to xl during a migration, as a terminal's
+ * Ctrl-C or hangup sends them to the whole process group: xl lives on;
+ * in precopy each asks libxl to abort, as migrate-ctl abort does; once
+ * libxl refuses (past precopy, or the save ended) the signal is kept for
+ * migrate_domain() to fail the migration with the domain resumed.
+ */
+static void test_signals(void **state)
+{
+    static const struct {
+        const char *name;
+        int sig;
+        bool in_precopy;    /* libxl takes the abort */
+        int rc;             /* what libxl answers otherwise */
+    } cases[] = {
+        { "SIGINT in precopy", SIGINT, true, 0 },
+        { "SIGHUP in precopy", SIGHUP, true, 0 },
+        { "SIGTERM in precopy", SIGTERM, true, 0 },
+        { "SIGINT in stop-and-copy", SIGINT, false, ERROR_FAIL },
+        { "SIGHUP after the save", SIGHUP, false, ERROR_NOTFOUND },
+    };
+    unsigned int i;
+
+    memset(&ctl, 0, sizeof(ctl));
+    assert_int_equal(precopy_signals_start(7), 0);
+    assert_int_equal(precopy_signal_late(), 0);
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ctl.migrating = cases[i].rc != ERROR_NOTFOUND;
+        ctl.rc = cases[i].rc;
+        ctl.cmd = 0;
+        __atomic_store_n(&ctl.called, false, __ATOMIC_SEQ_CST);
+        /* (to the process, as a terminal's signal is) */
+        assert_int_equal(kill(getpid(), cases[i].sig), 0);
+        if (!await(ctl_called))
+            fail_msg("%s: libxl_domain_precopy_control() not called",
+                     cases[i].name);
+        if (ctl.cmd != LIBXL_PRECOPY_COMMAND_ABORT || ctl.domid != 7)
+            fail_msg("%s: command %d for domain %u, expected abort for 7",
+                     cases[i].name, ctl.cmd, ctl.domid);
+        if (cases[i].in_precopy) {
+            /* (nothing kept: give the thread time to get it wrong) */
+            await(ctl_called);
+            if (precopy_signal_late())
+                fail_msg("%s: kept as late (signal %d)", cases[i].name,
+                         precopy_signal_late());
+        } else {
+            late_sig = cases[i].sig;
+            if (!await(late_is))
+                fail_msg("%s: late signal %d, expected %d", cases[i].name,
+                         precopy_signal_late(), cases[i].sig);
+        }
+    }
+}
+#endif /* XL_HAVE_SIGNALS */
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +711,10 @@ int main(void)
 #ifdef XL_HAVE_AUTO_CONVERGE
         cmocka_unit_test(test_auto_converge_options),
         cmocka_unit_test(test_auto_converge_progress),
+#endif
+#ifdef XL_HAVE_SIGNALS
+        /* (last: it leaves the three signals blocked, and a thread) */
+        cmocka_unit_test(test_signals),
 #endif
     };
 
