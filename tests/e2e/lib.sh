@@ -245,7 +245,9 @@ xl_migrate() {
     MIG_MEM=$(xl list $MIG_D0 2>/dev/null | awk 'NR == 2 { print $3 }')
     MIG_T0=$(now_cs)
     rm -f $E2E_TMP/migrate.cpu
-    LD_PRELOAD=$SHIM xl -vvv migrate "$@" -s '' $GUEST "${RECV_CMD:-$RECV}" > $E2E_TMP/migrate.log 2>&1 &
+    # MIG_SETSID=1: in a process group of its own, as at a terminal (its
+    # pid is the group's id), so that a signal can go to the whole group
+    LD_PRELOAD=$SHIM ${MIG_SETSID:+setsid} xl -vvv migrate "$@" -s '' $GUEST "${RECV_CMD:-$RECV}" > $E2E_TMP/migrate.log 2>&1 &
     MIG_PID=$!
     cpu_sampler $MIG_PID $E2E_TMP/migrate.cpu &
     [ -n "$MIG_BG" ] && return 0
@@ -283,6 +285,12 @@ mig_done() {
     MIG_RECV=$(sed -n 's/^migration sender: the receiver started the domain \([0-9]*\)ms after.*/\1/p' $E2E_TMP/migrate.log | tail -n 1)
     MIG_SENDER=$(sed -n 's/.*precopy: switchover on this host: .* paused \([0-9]*\)ms to the stream.*/\1/p' $E2E_TMP/migrate.log | tail -n 1)
     MIG_COUNTED=$(sed -n 's/.*precopy: switchover on this host: .*(the policy counted \([0-9]*\)ms for.*/\1/p' $E2E_TMP/migrate.log | tail -n 1)
+    # the guest's suspend, which libxl logs but does not learn (patch 29)
+    MIG_SUSPEND=$(sed -n 's/.*precopy: switchover on this host: suspend \([0-9]*\)ms.*/\1/p' $E2E_TMP/migrate.log | tail -n 1)
+    case "$MIG_SUSPEND" in
+    ''|*[!0-9]*) MIG_SUSPEND=- ;;
+    *) [ $MIG_SUSPEND -le ${GUEST_SUSPEND_MAX:-0} ] || GUEST_SUSPEND_MAX=$MIG_SUSPEND ;;
+    esac
     MIG_RECV=${MIG_RECV:--} MIG_SENDER=${MIG_SENDER:--} MIG_COUNTED=${MIG_COUNTED:--}
     n=$(grep -a -c 'precopy: round [0-9]*, ' $E2E_TMP/migrate.log)
     cpu=$(cat $E2E_TMP/migrate.cpu 2>/dev/null)
@@ -292,6 +300,15 @@ mig_done() {
         log "e2e-consult: scenario ${CUR_SC:-?} $n consultations, sending xl CPU ${cpu} ms, at most $MIG_CONS_US us each"
     fi
     MIG_PENDING=1
+}
+
+# switchover_learnt PATH: what libxl counts of the share it keeps at PATH
+# (/libxl/precopy-switchover-ms, -receiver-ms): the median of the
+# measurements the node lists (the longer middle one of an even number).
+# Fails if the node is missing or lists none.
+switchover_learnt() {
+    xenstore-read "$1" 2>/dev/null | tr ' ' '\n' | grep -x '[0-9][0-9]*' |
+        sort -n | awk '{ v[NR] = $1 } END { if (!NR) exit 1; print v[int(NR / 2) + 1] }'
 }
 
 # dt_report: the e2e-downtime line of the last migration, once, with the
@@ -347,7 +364,7 @@ run_scenarios() {
             [ $want = 1 ] || continue
         fi
         CUR_SC=$name R_ROUNDS=- R_PAGES=- R_DOWNTIME=- R_NOTE= FAIL_WHY=
-        DT_PRED= DT_MEAS= MIG_PENDING= RECV_CMD= MIG_BG=
+        DT_PRED= DT_MEAS= MIG_PENDING= RECV_CMD= MIG_BG= MIG_SETSID=
         ERR_BASE=$(errors_now)
         echo "E2E-BEGIN $name"
         t0=$(now_cs)

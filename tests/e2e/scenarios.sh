@@ -70,6 +70,9 @@ pvh_kill_xl_receiver
 pvh_downtime_plus50
 pvh_downtime_plus100
 pvh_ctl_abort_last_round
+pvh_second_xl
+pvh_signals
+pvh_kill_xl_retry
 pvh_guest_cannot_steer
 pvh_trace_fidelity
 pvh_auto_converge
@@ -489,11 +492,11 @@ downtime_target() {
         migrate || return 1
         guest_verify || return 1
     done
-    s=$(xenstore-read /libxl/precopy-switchover-ms) &&
-        r=$(xenstore-read /libxl/precopy-switchover-receiver-ms) ||
+    s=$(switchover_learnt /libxl/precopy-switchover-ms) &&
+        r=$(switchover_learnt /libxl/precopy-switchover-receiver-ms) ||
         { fail "libxl learnt no switchover"; return 1; }
-    x=$((s + r + GUEST_RESUME_MAX)) t=$((x + budget))
-    log "switchover: sender $s ms + receiver $r ms (learnt) + the guest's resume $GUEST_RESUME_MAX ms (the most of $GUEST_RESUME_N) = $x ms; target $t ms"
+    x=$((s + r + ${GUEST_SUSPEND_MAX:-0} + GUEST_RESUME_MAX)) t=$((x + budget))
+    log "switchover: sender $s ms + receiver $r ms (learnt) + the guest's suspend ${GUEST_SUSPEND_MAX:-0} ms (the most seen) + the guest's resume $GUEST_RESUME_MAX ms (the most of $GUEST_RESUME_N) = $x ms; target $t ms"
     sleep 1
     guest_verify || return 1      # reset maxgap: only the migration counts
     d0=$(domid_of $GUEST)
@@ -527,8 +530,8 @@ downtime_target() {
     if [ "${V_GAP:-999999}" -gt $t ]; then
         case "$MIG_HOSTS" in
             *[!0-9]*|'') ;;
-            *) [ $MIG_HOSTS -le $((s + r + budget)) ] ||
-                { R_NOTE="$R_NOTE; the hosts' pause $MIG_HOSTS ms against $((s + r)) learnt + $budget"
+            *) [ $MIG_HOSTS -le $((s + r + ${GUEST_SUSPEND_MAX:-0} + budget)) ] ||
+                { R_NOTE="$R_NOTE; the hosts' pause $MIG_HOSTS ms against $((s + r)) learnt + the guest's suspend ${GUEST_SUSPEND_MAX:-0} + $budget"
                   fail "$DT_NOISE"; return 1; } ;;
         esac
         fail "the guest stood still longer than the target"; return 1
@@ -643,7 +646,7 @@ pool_move() {
 AC_LINK="e2e-ratelimit 4194304 120000000"
 AC_SPREAD=300
 sc_pvh_auto_converge() {
-    local s r x t c n=0 i caps first above rec rm_keep rn_keep
+    local s r x t c n=0 i caps first above rec rm_keep rn_keep sm_keep
     guest_ensure pvh && guest_rate $RATE_CONVERGE || return 1
     while [ ${GUEST_RESUME_N:-0} -lt 2 ]; do
         [ $n -lt 3 ] || { fail "no figures of the hosts' pause after $n migrations"; return 1; }
@@ -652,11 +655,11 @@ sc_pvh_auto_converge() {
         guest_verify || return 1
     done
     AC_CAP0=60
-    s=$(xenstore-read /libxl/precopy-switchover-ms) &&
-        r=$(xenstore-read /libxl/precopy-switchover-receiver-ms) ||
+    s=$(switchover_learnt /libxl/precopy-switchover-ms) &&
+        r=$(switchover_learnt /libxl/precopy-switchover-receiver-ms) ||
         { fail "libxl learnt no switchover"; return 1; }
-    x=$((s + r + GUEST_RESUME_MAX))
-    log "switchover $x ms (sender $s, receiver $r, the guest's resume $GUEST_RESUME_MAX); cap $AC_CAP0"
+    x=$((s + r + ${GUEST_SUSPEND_MAX:-0} + GUEST_RESUME_MAX))
+    log "switchover $x ms (sender $s, receiver $r, the guest's suspend ${GUEST_SUSPEND_MAX:-0}, the guest's resume $GUEST_RESUME_MAX); cap $AC_CAP0"
     guest_rate $RATE_BUSY || return 1
     sleep 1
 
@@ -731,7 +734,7 @@ sc_pvh_auto_converge() {
     # next, the sender's share varied by up to 343 ms (677 to 1020).
     log "auto-converge: a first throttled migration, to learn its switchover"
     guest_verify || return 1
-    rm_keep=$GUEST_RESUME_MAX rn_keep=$GUEST_RESUME_N
+    rm_keep=$GUEST_RESUME_MAX rn_keep=$GUEST_RESUME_N sm_keep=${GUEST_SUSPEND_MAX:-0}
     migrate --downtime $((x + 500)) --switchover-ms $x --auto-converge || return 1
     guest_verify || return 1
     GUEST_RESUME_MAX=$rm_keep GUEST_RESUME_N=$rn_keep
@@ -740,10 +743,12 @@ sc_pvh_auto_converge() {
     esac
     [ $((V_LASTGAP - MIG_SENDER - MIG_RECV)) -le $GUEST_RESUME_MAX ] ||
         GUEST_RESUME_MAX=$((V_LASTGAP - MIG_SENDER - MIG_RECV))
-    s=$(xenstore-read /libxl/precopy-switchover-ms) &&
-        r=$(xenstore-read /libxl/precopy-switchover-receiver-ms) ||
+    s=$(switchover_learnt /libxl/precopy-switchover-ms) &&
+        r=$(switchover_learnt /libxl/precopy-switchover-receiver-ms) ||
         { fail "libxl learnt no switchover"; return 1; }
-    x=$((s + r + GUEST_RESUME_MAX))
+    # (the throttled guest's suspend, which libxl no longer learns, is
+    # in GUEST_SUSPEND_MAX from that migration)
+    x=$((s + r + ${GUEST_SUSPEND_MAX:-0} + GUEST_RESUME_MAX))
     [ $x -ge $V_LASTGAP ] || x=$V_LASTGAP
     t=$((x + 500))
     log "auto-converge: throttled, switchover $x ms (sender $s, receiver $r, the guest's resume $GUEST_RESUME_MAX, the guest stood still $V_LASTGAP), counted $((x + AC_SPREAD)); migrating towards $t ms"
@@ -755,8 +760,9 @@ sc_pvh_auto_converge() {
     migrate --downtime $t --switchover-ms $((x + AC_SPREAD)) --auto-converge || { kill $AC_SAMPLER; return 1; }
     wait $AC_SAMPLER 2>/dev/null
     guest_verify || return 1
-    # (the throttle's parks are not the guest's resume, for later scenarios)
-    GUEST_RESUME_MAX=$rm_keep GUEST_RESUME_N=$rn_keep
+    # (the throttle's parks are not the guest's resume, nor its slowed
+    # suspend its own, for later scenarios)
+    GUEST_RESUME_MAX=$rm_keep GUEST_RESUME_N=$rn_keep GUEST_SUSPEND_MAX=$sm_keep
     expect_reason "stop and copy (downtime target reached)" || return 1
     c=$(sched_cap $GUEST)
     first=$(rounds_log | grep -n 'throttle [1-9]' | head -n 1 | cut -d: -f1)
@@ -813,6 +819,177 @@ sc_pvh_ctl_abort_last_round() {
     grep -a 'precopy: round ' $E2E_TMP/migrate.log | sed 's/.*precopy: /E2E-LOG xl: precopy: /' | tail -n 4
     check_aborted $d0 $MIG_RC || return 1
     R_NOTE="aborted in the last live round (stop decided before it), guest kept"
+}
+
+# --- a second xl, a signal, a killed xl (issue 24) ---------------------
+
+# The link slowed once most of round 0 has gone, so that precopy's later
+# rounds and the stop-and-copy last seconds.
+SLOW_LINK="e2e-ratelimit 2097152 120000000"
+# A link that all but stops there: a stream that stalls.
+STALLED_LINK="e2e-ratelimit 4096 120000000"
+
+# second_xl WHEN: a second xl migrate of the guest while the first runs:
+# it must be refused, and say so, without resuming anything
+second_xl() {
+    local rc st
+    xl migrate -s '' $GUEST "$RECV" > $E2E_TMP/second.log 2>&1
+    rc=$?
+    st=$(xl list $GUEST 2>/dev/null | awk 'NR == 2 { print $5 }')
+    grep -a -v 'libxl: debug' $E2E_TMP/second.log | tail -n 4 | sed "s/^/E2E-LOG xl ($1, second): /"
+    log "second xl migrate during $1: rc $rc, the guest's state after it: $st"
+    SECOND_STATES="$SECOND_STATES $1:$st"
+    [ $rc -ne 0 ] || { fail "a second xl migrate during $1 succeeded"; return 1; }
+    grep -q 'resuming at sender\|Resumed OK' $E2E_TMP/second.log &&
+        { fail "the second xl migrate during $1 resumed the guest"; return 1; }
+    grep -q 'Migration refused' $E2E_TMP/second.log ||
+        { fail "the second xl migrate during $1 was not refused (rc $rc)"; return 1; }
+}
+
+# A second xl migrate during the first's precopy and during its
+# stop-and-copy: refused each time, the guest not resumed in the middle of
+# the copy (it stays paused), the first completes, one copy of the guest
+# runs, and its memory verifies.  (Before the fix, the refusal came as a
+# failure, and xl resumed the guest: "r" during the copy.)
+sc_pvh_second_xl() {
+    local d0 i=0 alive= ph
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    d0=$(domid_of $GUEST)
+    SECOND_STATES=
+    RECV_CMD="$SLOW_LINK | $RECV"
+    MIG_BG=1; xl_migrate $NEVER_ENDS; MIG_BG=
+    RECV_CMD=
+    while [ $i -lt 600 ] && [ "$(rounds_log | wc -l)" -lt 1 ]; do
+        sleep 0.25; i=$((i + 1))
+    done
+    [ "$(rounds_log | wc -l)" -ge 1 ] || { fail "round 0 never ended"; kill $MIG_PID; wait $MIG_PID; return 1; }
+    second_xl precopy || { kill $MIG_PID; wait $MIG_PID; return 1; }
+    kill -0 $MIG_PID 2>/dev/null || { fail "the first migration ended during the second's attempt"; wait $MIG_PID; return 1; }
+    xl migrate-ctl $GUEST switchover > $E2E_TMP/ctl.log 2>&1 ||
+        { fail "xl migrate-ctl switchover: $(cat $E2E_TMP/ctl.log)"; kill $MIG_PID; wait $MIG_PID; return 1; }
+    i=0
+    while [ $i -lt 600 ]; do
+        ph=$(xenstore-read /libxl/$d0/precopy/phase 2>/dev/null)
+        [ "$ph" = stop-and-copy ] && break
+        kill -0 $MIG_PID 2>/dev/null || break
+        sleep 0.1; i=$((i + 1))
+    done
+    [ "$ph" = stop-and-copy ] || { fail "the first migration did not reach stop-and-copy (phase '$ph')"; wait $MIG_PID; return 1; }
+    second_xl stop-and-copy || { wait $MIG_PID; return 1; }
+    kill -0 $MIG_PID 2>/dev/null && alive=1
+    wait $MIG_PID
+    mig_done $?
+    xl_tail 6
+    [ -n "$alive" ] || { fail "the first migration had ended before the second was refused: the stop-and-copy was not tried"; return 1; }
+    case ${SECOND_STATES##* stop-and-copy:} in
+        r*) fail "the guest ran (state ${SECOND_STATES##* stop-and-copy:}) during the first's stop-and-copy"; return 1 ;;
+    esac
+    [ $MIG_RC -eq 0 ] || { fail "the first migration failed (rc $MIG_RC)"; return 1; }
+    [ "$(domid_of $GUEST)" != "$d0" ] || { fail "the guest did not move"; return 1; }
+    [ "$(xl list | grep -c "^$GUEST")" -eq 1 ] || { fail "not one copy of the guest: $(xl list | tr '\n' ' ')"; return 1; }
+    guest_verify || return 1
+    R_NOTE="refused twice; the guest's state after each:$SECOND_STATES"
+    guest_errors
+}
+
+# sig_migrate SIG ARGS...: xl migrate ARGS in a process group of its own
+# (as at a terminal), the receiver in another session (as on another
+# host); once precopy runs (and with --auto-converge the guest is
+# throttled), SIG to the whole group: xl and its libxl-save-helper.
+sig_migrate() {
+    local sig=$1 d0 i=0
+    shift
+    d0=$(domid_of $GUEST)
+    RECV_CMD="setsid $RECV" MIG_SETSID=1 MIG_BG=1
+    case " $* " in
+        *" --auto-converge "*) ac_start || { RECV_CMD= MIG_SETSID= MIG_BG=; return 1; } ;;
+        *) xl_migrate "$@"
+           while [ $i -lt 600 ] && [ "$(rounds_log | wc -l)" -lt 2 ]; do
+               sleep 0.25; i=$((i + 1))
+           done ;;
+    esac
+    RECV_CMD= MIG_SETSID= MIG_BG=
+    await_logdirty_on $d0 $MIG_PID || { kill $MIG_PID; wait $MIG_PID; return 1; }
+    grep -q 'Domain now suspended' $E2E_TMP/migrate.log &&
+        { fail "the guest was already suspended: too late"; wait $MIG_PID; return 1; }
+    log "SIG$sig to the sending xl's process group ($MIG_PID)"
+    kill -$sig -$MIG_PID || { fail "could not signal the group $MIG_PID"; kill $MIG_PID; wait $MIG_PID; return 1; }
+    wait $MIG_PID
+    mig_done $?
+    SIG_HELPER=$(save_helper_pid && echo left)
+    check_aborted $d0 $MIG_RC
+}
+
+# SIGINT (Ctrl-C) to xl migrate's process group during precopy, then
+# SIGHUP (a dropped session) with --auto-converge while the guest is
+# throttled: each time xl ends precopy as migrate-ctl abort does, and the
+# guest keeps running here, log-dirty off, its own cap back, no helper
+# left.  (Before the fix both died: log-dirty stayed on, the cap 1.)
+sc_pvh_signals() {
+    local c
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    sig_migrate INT $NEVER_ENDS || return 1
+    [ -z "$SIG_HELPER" ] || { fail "a libxl-save-helper is left after SIGINT"; return 1; }
+    AC_CAP0=60
+    xl sched-credit2 -d $GUEST -c $AC_CAP0 || { fail "cannot cap the guest"; return 1; }
+    sig_migrate HUP --auto-converge || { xl sched-credit2 -d $GUEST -c 0; return 1; }
+    c=$(sched_cap $GUEST)
+    xl sched-credit2 -d $GUEST -c 0
+    [ -z "$SIG_HELPER" ] || { fail "a libxl-save-helper is left after SIGHUP"; return 1; }
+    [ "$c" = $AC_CAP0 ] || { fail "after SIGHUP the cap is $c, not $AC_CAP0 (throttled: $AC_DURING)"; return 1; }
+    R_NOTE="SIGINT and SIGHUP (throttled to cap $AC_DURING): aborted, log-dirty off, cap $c again"
+}
+
+# xl migrate killed while its libxl-save-helper is blocked on a stalled
+# stream, then a retry: the orphaned helper still holds the lock, so the
+# retry is refused, and migrate-ctl refuses commands saying why; once the
+# stream breaks, the orphan turns log-dirty off and exits, and a retry
+# migrates the guest with its memory whole.  (Before the fix, the retry
+# ran, and the orphan's cleanup turned log-dirty off under it.)
+sc_pvh_kill_xl_retry() {
+    local d0 i=0 helper n m same
+    guest_ensure pvh && guest_rate $RATE_BUSY || return 1
+    d0=$(domid_of $GUEST)
+    RECV_CMD="$STALLED_LINK | $RECV"
+    MIG_BG=1; xl_migrate $NEVER_ENDS; MIG_BG=
+    RECV_CMD=
+    await_logdirty_on $d0 $MIG_PID || { kill $MIG_PID; wait $MIG_PID; return 1; }
+    # stalled: no consultation of the policy (every 16 MiB) for 4 s
+    n=-1 same=0
+    while [ $i -lt 240 ] && [ $same -lt 8 ] && kill -0 $MIG_PID 2>/dev/null; do
+        m=$(grep -a -c 'precopy: round [0-9]*, ' $E2E_TMP/migrate.log)
+        [ "$m" = "$n" ] && same=$((same + 1)) || same=0
+        n=$m
+        sleep 0.5; i=$((i + 1))
+    done
+    [ $same -ge 8 ] || { fail "the stream never stalled"; kill $MIG_PID; wait $MIG_PID; return 1; }
+    i=0
+    helper=$(save_helper_pid) || { fail "no libxl-save-helper"; kill $MIG_PID; wait $MIG_PID; return 1; }
+    kill -9 $MIG_PID
+    wait $MIG_PID
+    log "killed xl ($MIG_PID); its libxl-save-helper $helper is blocked on the stalled stream"
+    kill -0 $helper 2>/dev/null || { fail "the helper did not outlive xl"; return 1; }
+    xl migrate-ctl $GUEST abort > $E2E_TMP/ctl.log 2>&1 &&
+        { fail "migrate-ctl abort succeeded with no xl to act on it"; return 1; }
+    sed 's/^/E2E-LOG migrate-ctl: /' $E2E_TMP/ctl.log | tail -n 2
+    grep -q 'has died' $E2E_TMP/ctl.log || { fail "migrate-ctl did not say the saving process died: $(cat $E2E_TMP/ctl.log)"; return 1; }
+    xl migrate -s '' $GUEST "$RECV" > $E2E_TMP/second.log 2>&1 &&
+        { fail "a retry ran while the orphaned helper held log-dirty"; return 1; }
+    grep -a -v 'libxl: debug' $E2E_TMP/second.log | tail -n 3 | sed 's/^/E2E-LOG xl (retry): /'
+    grep -q 'Migration refused' $E2E_TMP/second.log || { fail "the retry was not refused"; return 1; }
+    # the stream breaks: the orphan fails its save and exits
+    pkill -f "e2e-ratelimit 4096" 2>/dev/null || kill $(ps -o pid,args | awk '$2 == "e2e-ratelimit" { print $1 }') 2>/dev/null
+    while [ $i -lt 120 ] && kill -0 $helper 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
+    kill -0 $helper 2>/dev/null && { fail "the orphaned helper did not exit once the stream broke"; kill -9 $helper; return 1; }
+    i=0
+    while [ $i -lt 60 ] && xl list | grep -q -- '--incoming'; do sleep 1; i=$((i + 1)); done
+    guest_kept_at_source $d0 || return 1
+    [ "$(logdirty_state $d0)" = off ] || { fail "log-dirty is on after the orphan exited"; return 1; }
+    guest_verify || return 1
+    migrate || { fail "the retry after the orphan exited failed"; return 1; }
+    guest_verify || return 1
+    R_NOTE="retry refused while the orphan lived; migrate-ctl refused; then migrated, memory whole"
+    guest_errors
 }
 
 # The guest is untrusted.  During a migration of it, the guest itself
