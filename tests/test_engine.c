@@ -777,6 +777,12 @@ struct stall_case {
     /* The caller's limits (0: none), which replace the stall rule. */
     uint32_t max_rounds, max_factor_pct;
     uint64_t timeout_ms;
+    /*
+     * From this round on (0: never), the same size, but for a drop every
+     * 6 rounds, by slow_gain, the first 5 rounds in by slow_first.
+     */
+    unsigned int slow_from;
+    double slow_first, slow_gain;
 };
 
 static void test_stall_patience(void **state)
@@ -830,6 +836,30 @@ static void test_stall_patience(void **state)
           40000, 0.85, jitter, 0, true, STOP, LIBXL__PRECOPY_R_DOWNTIME,
           18, 40 },
 #endif
+#ifdef TEST_HAVE_ESTIMATE_BOUNDS
+        /*
+         * Without a limit of the caller's, 30 rounds at most.  A guest
+         * shrinking 15% a round to round 7, then flat but for a drop
+         * every 6 rounds, 25% and then 11% (each prediction 10% better
+         * than the best 6 rounds before), is never given up on by the
+         * stall rule: it would go on for over 100 rounds (8962 pages at
+         * round 29, the target's 2000 pages 13 drops later).
+         */
+        { "15% a round, then 11% every 6 rounds: stopped at 30 rounds",
+          40000, 0.85, NULL, 0, false, STOP, LIBXL__PRECOPY_R_ROUNDS, 29,
+          0, 0, 0, 8, 0.75, 0.89 },
+        { "the same, abort_if_busy: aborted at 30 rounds",
+          40000, 0.85, NULL, 0, true, ABORT, LIBXL__PRECOPY_R_ROUNDS, 29,
+          0, 0, 0, 8, 0.75, 0.89 },
+        /* The controls: the caller's limit, not 30 rounds. */
+        { "the same, 60 rounds at most: to that limit",
+          40000, 0.85, NULL, 0, false, STOP, LIBXL__PRECOPY_R_ROUNDS, 59,
+          60, 0, 0, 8, 0.75, 0.89 },
+        /* 10s + 1.81s to round 7 + 5 x 0.15s + 6 x 0.11s + ... >= 15s */
+        { "the same, 15s at most: to the timeout, past 30 rounds",
+          40000, 0.85, NULL, 0, false, ABORT, LIBXL__PRECOPY_R_TIMEOUT, 38,
+          0, 0, 15000, 8, 0.75, 0.89 },
+#endif
     };
     unsigned int c, i, failed = 0;
     int d;
@@ -854,7 +884,13 @@ static void test_stall_patience(void **state)
             d = before(&r, i, dirty);
             if ( d == CONT )
                 d = after(&r, dirty, dirty * S / 100000);
-            if ( !t->flat_from || i + 1 < t->flat_from )
+            if ( t->slow_from && i + 1 >= t->slow_from ) {
+                if ( i + 1 == t->slow_from + 5 )
+                    size *= t->slow_first;
+                else if ( i + 1 > t->slow_from + 5 &&
+                          (i + 1 - t->slow_from - 5) % 6 == 0 )
+                    size *= t->slow_gain;
+            } else if ( !t->flat_from || i + 1 < t->flat_from )
                 size *= t->gain;
         }
         if ( d != t->decision || r.s.reason != t->reason ||
@@ -862,6 +898,124 @@ static void test_stall_patience(void **state)
             print_error("%s: round %u (%ld pages): decision %d reason %d, "
                         "not %d %d at round %u\n", t->name, i - 1, dirty,
                         d, r.s.reason, t->decision, t->reason, t->round);
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+#endif
+
+#ifdef TEST_HAVE_ESTIMATE_BOUNDS
+/*
+ * The rate estimate's bounds, in a table: a sample needs 100ms and 256
+ * pages at a round's end too (a shorter window goes on into the next),
+ * and raises the estimate twofold at most.  Each row is a sequence of
+ * consultations on a guest of 1000000 pages, with a downtime target and
+ * no other limit; the decision and the estimate are checked after the
+ * last.
+ */
+struct est_step {
+    char at;                    /* 'b'efore, 'd'uring or 'a'fter a round */
+    long pages;                 /* b: the round's size; d, a: sent */
+    uint64_t ns;                /* d, a: in this long */
+    unsigned long remaining;    /* d: pages of the round not sent yet */
+    long dirtied;               /* d, a: since the round began (-1: ?) */
+};
+
+struct est_case {
+    const char *name;
+    uint32_t downtime_ms;
+    struct est_step steps[8];   /* up to the first with at == 0 */
+    int decision;               /* at the last step */
+    libxl__precopy_reason reason;
+    double rate_min, rate_max;  /* the estimate after it, pages/s */
+};
+
+static void test_estimates(void **state)
+{
+    static const struct est_case cases[] = {
+        /*
+         * 100000 pages/s over round 0 and round 1; round 2's 3000 pages
+         * go into the socket's buffers in 6ms (500000/s).  2500 pages
+         * dirtied meanwhile are 25ms at the link's rate, not within
+         * 20ms; at a rate moved half-way to 500000/s, 8ms.
+         */
+        { "a small final round in the socket's buffers: not a sample, "
+          "no early stop", 20,
+          { { 'b', 1000000 }, { 'a', 1000000, 10 * S, 0, 20000 },
+            { 'b', 20000 }, { 'a', 20000, 200 * MS, 0, 3000 },
+            { 'b', 3000 }, { 'a', 3000, 6 * MS, 0, 2500 } },
+          CONT, LIBXL__PRECOPY_R_CONTINUE, 99999, 100001 },
+        /* The next round's window takes it in: 13000 pages in 136ms. */
+        { "the buffered round, then 130ms of the next: one window",
+          20,
+          { { 'b', 1000000 }, { 'a', 1000000, 10 * S, 0, 20000 },
+            { 'b', 20000 }, { 'a', 20000, 200 * MS, 0, 3000 },
+            { 'b', 3000 }, { 'a', 3000, 6 * MS, 0, 2500 },
+            { 'b', 12500 }, { 'd', 10000, 130 * MS, 2500, 2000 } },
+          CONT, LIBXL__PRECOPY_R_CONTINUE, 95587, 95589 },
+        /* The control: a round of 100ms or more is a sample, as before. */
+        { "a final round of 200ms: a sample, the target met", 20,
+          { { 'b', 1000000 }, { 'a', 1000000, 10 * S, 0, 20000 },
+            { 'b', 20000 }, { 'a', 20000, 200 * MS, 0, 1500 } },
+          STOP, LIBXL__PRECOPY_R_DOWNTIME, 99999, 100001 },
+        /*
+         * 25000 pages/s; round 1's first 100ms send 10000 pages (4x:
+         * the buffers fill).  10500 pages left are 210ms at 50000/s,
+         * not within 200ms; at 62500/s (half-way), 168ms.
+         */
+        { "a window at 4x the rate: twice the estimate, no early stop",
+          200,
+          { { 'b', 1000000 }, { 'a', 1000000, 40 * S, 0, 20000 },
+            { 'b', 20000 }, { 'd', 10000, 100 * MS, 10000, 500 } },
+          CONT, LIBXL__PRECOPY_R_CONTINUE, 49999, 50001 },
+        { "a tenfold rise: twice the estimate", 1,
+          { { 'b', 1000000 }, { 'd', 100000, 10 * S, 900000 },
+            { 'd', 100000, S, 800000 } },
+          CONT, LIBXL__PRECOPY_R_CONTINUE, 19999, 20001 },
+        /* The controls: within twofold, half-way as before; a drop. */
+        { "a rise by half: half-way, as before", 1,
+          { { 'b', 1000000 }, { 'd', 100000, 10 * S, 900000 },
+            { 'd', 15000, S, 885000 } },
+          CONT, LIBXL__PRECOPY_R_CONTINUE, 12499, 12501 },
+        { "a drop: believed at once", 1,
+          { { 'b', 1000000 }, { 'd', 100000, 10 * S, 900000 },
+            { 'd', 100000, S, 800000 }, { 'd', 1000, S, 799000 } },
+          CONT, LIBXL__PRECOPY_R_CONTINUE, 999, 1001 },
+    };
+    unsigned int c, i, failed = 0;
+    int d = CONT;
+
+    for ( c = 0; c < sizeof(cases) / sizeof(cases[0]); c++ ) {
+        const struct est_case *t = &cases[c];
+        struct run r;
+
+        run_init(&r);
+        r.p.downtime_ms = t->downtime_ms;
+        r.p.guest_pages = 1000000;
+        for ( i = 0; i < 8 && t->steps[i].at; i++ ) {
+            const struct est_step *e = &t->steps[i];
+
+            switch ( e->at ) {
+            case 'b':
+                d = before(&r, r.st.iteration, e->pages);
+                break;
+            case 'd':
+                d = during_dirtied(&r, e->pages, e->ns, e->remaining,
+                                   e->dirtied);
+                break;
+            case 'a':
+                d = after_dirtied(&r, e->pages, e->ns, e->dirtied);
+                break;
+            }
+        }
+        if ( d != t->decision || r.s.reason != t->reason ||
+             r.s.rate_pps < t->rate_min || r.s.rate_pps > t->rate_max ) {
+            print_error("%s: decision %d reason %d, %.0f pages/s "
+                        "(predicted %.1fms), not %d %d, %.0f to %.0f\n",
+                        t->name, d, r.s.reason, r.s.rate_pps,
+                        r.s.predicted_ms, t->decision, t->reason,
+                        t->rate_min, t->rate_max);
             failed++;
         }
     }
@@ -1551,6 +1705,9 @@ int main(void)
 #endif
 #ifdef TEST_HAVE_STALL_PATIENCE
         cmocka_unit_test(test_stall_patience),
+#endif
+#ifdef TEST_HAVE_ESTIMATE_BOUNDS
+        cmocka_unit_test(test_estimates),
 #endif
 #ifdef TEST_HAVE_CONTROL_PARSE
         cmocka_unit_test(test_control_parse),
