@@ -245,9 +245,10 @@ xl_migrate() {
     MIG_MEM=$(xl list $MIG_D0 2>/dev/null | awk 'NR == 2 { print $3 }')
     MIG_T0=$(now_cs)
     rm -f $E2E_TMP/migrate.cpu
-    # MIG_SETSID=1: in a process group of its own, as at a terminal (its
-    # pid is the group's id), so that a signal can go to the whole group
-    LD_PRELOAD=$SHIM ${MIG_SETSID:+setsid} xl -vvv migrate "$@" -s '' $GUEST "${RECV_CMD:-$RECV}" > $E2E_TMP/migrate.log 2>&1 &
+    # MIG_SETSID=1: in a session and process group of its own, SIGINT and
+    # SIGHUP not ignored, as a terminal's foreground job (its pid is the
+    # group's id), so that a signal can go to the whole group
+    LD_PRELOAD=$SHIM ${MIG_SETSID:+e2e-session} xl -vvv migrate "$@" -s '' $GUEST "${RECV_CMD:-$RECV}" > $E2E_TMP/migrate.log 2>&1 &
     MIG_PID=$!
     cpu_sampler $MIG_PID $E2E_TMP/migrate.cpu &
     [ -n "$MIG_BG" ] && return 0

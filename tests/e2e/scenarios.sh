@@ -73,6 +73,7 @@ pvh_ctl_abort_last_round
 pvh_second_xl
 pvh_signals
 pvh_kill_xl_retry
+pvh_slow_suspend
 pvh_guest_cannot_steer
 pvh_trace_fidelity
 pvh_auto_converge
@@ -900,7 +901,7 @@ sig_migrate() {
     local sig=$1 d0 i=0
     shift
     d0=$(domid_of $GUEST)
-    RECV_CMD="setsid $RECV" MIG_SETSID=1 MIG_BG=1
+    RECV_CMD="e2e-session $RECV" MIG_SETSID=1 MIG_BG=1
     case " $* " in
         *" --auto-converge "*) ac_start || { RECV_CMD= MIG_SETSID= MIG_BG=; return 1; } ;;
         *) xl_migrate "$@"
@@ -914,6 +915,12 @@ sig_migrate() {
         { fail "the guest was already suspended: too late"; wait $MIG_PID; return 1; }
     log "SIG$sig to the sending xl's process group ($MIG_PID)"
     kill -$sig -$MIG_PID || { fail "could not signal the group $MIG_PID"; kill $MIG_PID; wait $MIG_PID; return 1; }
+    i=0
+    while [ $i -lt 240 ] && kill -0 $MIG_PID 2>/dev/null; do sleep 0.25; i=$((i + 1)); done
+    if kill -0 $MIG_PID 2>/dev/null; then
+        kill -9 -$MIG_PID; wait $MIG_PID
+        fail "xl migrate went on for 60 s after SIG$sig"; return 1
+    fi
     wait $MIG_PID
     mig_done $?
     SIG_HELPER=$(save_helper_pid && echo left)
@@ -926,18 +933,23 @@ sig_migrate() {
 # guest keeps running here, log-dirty off, its own cap back, no helper
 # left.  (Before the fix both died: log-dirty stayed on, the cap 1.)
 sc_pvh_signals() {
-    local c
+    local c set
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
     sig_migrate INT $NEVER_ENDS || return 1
     [ -z "$SIG_HELPER" ] || { fail "a libxl-save-helper is left after SIGINT"; return 1; }
     AC_CAP0=60
     xl sched-credit2 -d $GUEST -c $AC_CAP0 || { fail "cannot cap the guest"; return 1; }
     sig_migrate HUP --auto-converge || { xl sched-credit2 -d $GUEST -c 0; return 1; }
+    set=$(caps_set)
     c=$(sched_cap $GUEST)
     xl sched-credit2 -d $GUEST -c 0
     [ -z "$SIG_HELPER" ] || { fail "a libxl-save-helper is left after SIGHUP"; return 1; }
     [ "$c" = $AC_CAP0 ] || { fail "after SIGHUP the cap is $c, not $AC_CAP0 (throttled: $AC_DURING)"; return 1; }
-    R_NOTE="SIGINT and SIGHUP (throttled to cap $AC_DURING): aborted, log-dirty off, cap $c again"
+    case $set in
+        *"back to $AC_CAP0"*) ;;
+        *) fail "libxl did not give the cap back at SIGHUP (caps set: $set)"; return 1 ;;
+    esac
+    R_NOTE="SIGINT; SIGHUP while throttled (caps set: $set): aborted, log-dirty off, cap $c again"
 }
 
 # xl migrate killed while its libxl-save-helper is blocked on a stalled
@@ -989,6 +1001,51 @@ sc_pvh_kill_xl_retry() {
     migrate || { fail "the retry after the orphan exited failed"; return 1; }
     guest_verify || return 1
     R_NOTE="retry refused while the orphan lived; migrate-ctl refused; then migrated, memory whole"
+    guest_errors
+}
+
+# A guest slow to suspend (busy, capped to SLOW_CAP% of a CPU) must not
+# steer the next migration's prediction: what libxl learns stays dom0's
+# own work, and a migration towards a target the usual switchover meets,
+# with --abort-if-busy, completes.  (Before, libxl learnt the guest's
+# suspend as this host's share at once, the next prediction counted it,
+# and that migration aborted: "not converging".)
+SLOW_CAP=10
+sc_pvh_slow_suspend() {
+    local s0 r0 s1 r1 sus keep rc t
+    guest_ensure pvh && guest_rate $RATE_MODERATE || return 1
+    migrate && guest_verify || return 1
+    s0=$(switchover_learnt /libxl/precopy-switchover-ms) &&
+        r0=$(switchover_learnt /libxl/precopy-switchover-receiver-ms) ||
+        { fail "libxl learnt no switchover"; return 1; }
+    keep=${GUEST_SUSPEND_MAX:-0}
+    guest_rate $RATE_BUSY || return 1
+    xl sched-credit2 -d $GUEST -c $SLOW_CAP || { fail "cannot cap the guest"; return 1; }
+    log "the guest busy and capped to $SLOW_CAP%: a migration it suspends slowly in (learnt before: sender $s0 ms, receiver $r0 ms)"
+    migrate; rc=$?
+    sus=$MIG_SUSPEND
+    # (the cap went with the guest; and its slow suspend is not its usual)
+    xl sched-credit2 -d $GUEST -c 0
+    GUEST_SUSPEND_MAX=$keep
+    [ $rc -eq 0 ] && guest_verify || return 1
+    case $sus in ''|*[!0-9]*) fail "no suspend time in libxl's log"; return 1 ;; esac
+    [ $sus -ge 1500 ] || { fail "capped to $SLOW_CAP%, the guest suspended in $sus ms: too fast to test anything"; return 1; }
+    s1=$(switchover_learnt /libxl/precopy-switchover-ms) &&
+        r1=$(switchover_learnt /libxl/precopy-switchover-receiver-ms) ||
+        { fail "libxl learnt no switchover"; return 1; }
+    log "the guest suspended in $sus ms; learnt now: sender $s1 ms, receiver $r1 ms"
+    [ $s1 -lt $sus ] || { fail "libxl learnt the guest's slow suspend: sender $s1 ms after a $sus ms suspend"; return 1; }
+    guest_rate $RATE_MODERATE || return 1
+    sleep 1
+    t=$((s0 + r0 + 1100))
+    migrate --downtime $t --abort-if-busy || return 1
+    guest_verify || return 1
+    case $MIG_COUNTED in
+        *[!0-9]*|'') fail "no switchover counted in libxl's log"; return 1 ;;
+    esac
+    [ $MIG_COUNTED -lt $sus ] || { fail "the next migration counted $MIG_COUNTED ms of switchover after a $sus ms suspend"; return 1; }
+    expect_reason "stop and copy (downtime target reached)" || return 1
+    R_NOTE="suspend $sus ms (cap $SLOW_CAP%): learnt sender $s0 -> $s1 ms; next: counted $MIG_COUNTED ms, target $t ms met; ${R_NOTE#last: }"
     guest_errors
 }
 
