@@ -48,6 +48,7 @@
 #define ROWS_OWNER          /* patch 29: the helper holds the lock */
 #define ROWS_LOCK_RETRY     /* patch 30: ERROR_LOCK_FAIL, a retry */
 #define ROWS_END_ABORTED    /* patch 31: the abort at precopy's end */
+#define ROWS_END_XS_FAILS   /* patch 31: ... and xenstore failing there */
 #define ROWS_LEARN          /* patch 33: dom0's share, robustly */
 #else
 #ifdef TEST_HAVE_SAVE_OWNER
@@ -58,6 +59,9 @@
 #endif
 #ifdef TEST_HAVE_END_ABORTED
 #define ROWS_END_ABORTED
+#endif
+#ifdef TEST_HAVE_END_XS_FAILS
+#define ROWS_END_XS_FAILS
 #endif
 #ifdef TEST_HAVE_SWITCHOVER_LEARN
 #define ROWS_LEARN
@@ -635,6 +639,7 @@ static const struct end_row {
     unsigned int conflicts;     /* the first commits conflict */
     bool abort_in_conflict;     /* written by the conflicting writer */
     bool aborted;
+    bool phase_fails;           /* the phase's write fails */
 } end_rows[] = {
     { "no abort: stop and copy", false, false, 0, false, false },
 #ifdef ROWS_END_ABORTED
@@ -648,6 +653,11 @@ static const struct end_row {
       "taken", false, false, 1, true, true },
     { "two conflicts, an abort before: retried, taken", true, false, 2,
       false, true },
+#endif
+#ifdef ROWS_END_XS_FAILS
+    /* Nothing recorded: a command could be accepted and ignored. */
+    { "the phase's write fails: the domain not suspended", false, false,
+      0, false, false, true },
 #endif
 };
 
@@ -683,13 +693,24 @@ static void test_end(void **state)
         fake_libxl.xs_conflicts = r->conflicts;
         fake_libxl.conflict = r->abort_in_conflict ? conflict_abort : NULL;
         fake_libxl.xs_transactions = 0;
+        if (r->phase_fails)
+            fake_libxl.fail_xs_write_path = P "/phase";
         cb->suspend(&dss.sws.shs);
-        check_node(P "/phase", r->aborted ? "aborted" : "stop-and-copy");
+        fake_libxl.fail_xs_write_path = NULL;
+        check_node(P "/phase", r->phase_fails ? "precopy" :
+                   r->aborted ? "aborted" : "stop-and-copy");
         check_int("precopy_aborted", r->aborted, dss.precopy_aborted);
-        check_int("libxl__domain_suspend calls", !r->aborted,
-                  fake_libxl.suspends);
-        check_int("the helper's callback completed", r->aborted,
-                  fake_libxl.callback_done);
+        check_int("libxl__domain_suspend calls",
+                  !r->aborted && !r->phase_fails, fake_libxl.suspends);
+        check_int("the helper's callback completed",
+                  r->aborted || r->phase_fails, fake_libxl.callback_done);
+        if (r->phase_fails) {
+            check_int("with", 0, fake_libxl.callback_done_value);
+            check_log("cannot record the end of precopy");
+            fini(&dss);
+            row_end();
+            continue;
+        }
         if (r->aborted) {
             check_int("with", 0, fake_libxl.callback_done_value);
         } else {
