@@ -901,16 +901,21 @@ sig_migrate() {
     local sig=$1 d0 i=0
     shift
     d0=$(domid_of $GUEST)
-    RECV_CMD="e2e-session $RECV" MIG_SETSID=1 MIG_BG=1
+    MIG_SETSID=1 MIG_BG=1
     case " $* " in
-        *" --auto-converge "*) ac_start || { RECV_CMD= MIG_SETSID= MIG_BG=; return 1; } ;;
-        *) xl_migrate "$@"
-           while [ $i -lt 600 ] && [ "$(rounds_log | wc -l)" -lt 2 ]; do
-               sleep 0.25; i=$((i + 1))
-           done ;;
+        *" --auto-converge "*)
+            # the link slowed, as pvh_auto_converge's, so that the
+            # throttled guest still dirties pages: precopy goes on
+            RECV_CMD="e2e-session sh -c '$AC_LINK | $RECV'"
+            ac_start || { RECV_CMD= MIG_SETSID= MIG_BG=; return 1; } ;;
+        *)  RECV_CMD="e2e-session $RECV"
+            xl_migrate "$@"
+            while [ $i -lt 600 ] && [ "$(rounds_log | wc -l)" -lt 2 ]; do
+                sleep 0.25; i=$((i + 1))
+            done
+            await_logdirty_on $d0 $MIG_PID || { RECV_CMD= MIG_SETSID= MIG_BG=; kill $MIG_PID; wait $MIG_PID; return 1; } ;;
     esac
     RECV_CMD= MIG_SETSID= MIG_BG=
-    await_logdirty_on $d0 $MIG_PID || { kill $MIG_PID; wait $MIG_PID; return 1; }
     grep -q 'Domain now suspended' $E2E_TMP/migrate.log &&
         { fail "the guest was already suspended: too late"; wait $MIG_PID; return 1; }
     log "SIG$sig to the sending xl's process group ($MIG_PID)"
