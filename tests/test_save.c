@@ -736,9 +736,38 @@ static void test_end(void **state)
     table_end("the end of precopy");
 }
 
+#ifdef TEST_HAVE_SAVE_LEARN
+/* A save whose guest takes suspend_ms to suspend, and dom0 device_ms to
+ * send its device state: what libxl__precopy_save_done() then learns. */
+static uint32_t a_save_counted;      /* the switchover it counted */
+
+static void a_save(uint64_t suspend_ms, uint64_t device_ms, int rc)
+{
+    libxl__srm_save_autogen_callbacks *cb;
+
+    dss_init(&dss);
+    cb = save_setup();
+    fake_libxl.clock_ns = 1000 * NS;
+    cb->suspend(&dss.sws.shs);
+    fake_libxl.clock_ns += suspend_ms * MS;
+    dss.dsps.callback_common_done(&egc, &dss.dsps, 0);
+    fake_libxl.clock_ns += 1000 * MS;   /* the memory left */
+    libxl__precopy_helper_done(&dss);
+    fake_libxl.clock_ns += device_ms * MS;
+#ifdef TEST_HAVE_SAVE_EVENT
+    libxl__precopy_save_done(&egc, &dss, rc);
+#else
+    libxl__precopy_save_done(fake_gc(), &dss, rc);
+#endif
+    a_save_counted = dss.precopy_params.switchover_ms;
+    fake_libxl.clock_ns = 0;
+    fini(&dss);
+}
+#endif
+
 /*----- what libxl learns of the switchover -----*/
 
-#ifdef TEST_HAVE_SAVE_LEARN
+#if defined(TEST_HAVE_SAVE_LEARN) && !defined(TEST_HAVE_SAVE_EVENT)
 /* 2000 ms at most for each share, and the guest's 100 ms. */
 #define SWITCHOVER_BOUND (2 * 2000 + 100)
 
@@ -762,26 +791,6 @@ static const struct learn_row {
     { "a list of 50", list50, list50, true, 0 },
 #endif
 };
-
-/* A save whose guest takes suspend_ms to suspend, and dom0 device_ms to
- * send its device state: what libxl__precopy_save_done() then learns. */
-static void a_save(uint64_t suspend_ms, uint64_t device_ms, int rc)
-{
-    libxl__srm_save_autogen_callbacks *cb;
-
-    dss_init(&dss);
-    cb = save_setup();
-    fake_libxl.clock_ns = 1000 * NS;
-    cb->suspend(&dss.sws.shs);
-    fake_libxl.clock_ns += suspend_ms * MS;
-    dss.dsps.callback_common_done(&egc, &dss.dsps, 0);
-    fake_libxl.clock_ns += 1000 * MS;   /* the memory left */
-    libxl__precopy_helper_done(&dss);
-    fake_libxl.clock_ns += device_ms * MS;
-    libxl__precopy_save_done(fake_gc(), &dss, rc);
-    fake_libxl.clock_ns = 0;
-    fini(&dss);
-}
 
 /* What a save given no switchover counts. */
 static uint32_t switchover_default(void)
@@ -854,6 +863,79 @@ static void test_learn(void **state)
         row_end();
     }
     table_end("the switchover learnt");
+}
+#endif
+
+#ifdef TEST_HAVE_SAVE_EVENT
+/*
+ * libxl keeps nothing from save to save (patch 35): a save given no
+ * switchover counts the guest's 100 ms, whatever /libxl holds (the nodes
+ * an older libxl learnt, or anything planted there), and one which
+ * succeeds reports its switchover to the caller, its guest's suspend
+ * apart from dom0's device state.
+ */
+static const struct event_row {
+    const char *name;
+    const char *sender, *receiver;      /* nodes planted, NULL for none */
+    uint32_t given;                     /* switchover_ms */
+    uint64_t suspend_ms, device_ms;     /* the save: what it took */
+    int rc;
+    uint32_t counted;                   /* what the policy counts */
+    bool reported;                      /* an event */
+} event_rows[] = {
+    { "no nodes, no switchover given", NULL, NULL, 0, 50, 300, 0, 100,
+      true },
+    { "an older libxl's nodes: not read", "300 300 300", "200 200", 0,
+      50, 300, 0, 100, true },
+    { "hostile nodes: not read", "99999999999", "-5 12abc", 0, 50, 300,
+      0, 100, true },
+    { "a switchover given: counted as given", "300", "200", 750, 50, 300,
+      0, 750, true },
+    { "a guest which took 60 s to suspend: reported apart", NULL, NULL,
+      0, 60000, 300, 0, 100, true },
+    { "a save which failed: nothing reported", NULL, NULL, 0, 50, 300,
+      ERROR_FAIL, 100, false },
+};
+
+static void test_switchover_event(void **state)
+{
+    unsigned int i;
+
+    for (i = 0; i < sizeof(event_rows) / sizeof(event_rows[0]); i++) {
+        const struct event_row *r = &event_rows[i];
+        libxl_event *ev;
+
+        reset();
+        row_begin(r->name);
+        if (r->sender)
+            fake_xs_set(SENDER, r->sender);
+        if (r->receiver)
+            fake_xs_set(RECEIVER, r->receiver);
+        params.switchover_ms = r->given;
+        a_save(r->suspend_ms, r->device_ms, r->rc);
+        check_int("the switchover counted", r->counted, a_save_counted);
+        ev = fake_libxl.event;
+        check_int("a switchover event", r->reported,
+                  ev && ev->type == LIBXL_EVENT_TYPE_PRECOPY_SWITCHOVER);
+        if (r->reported && ev &&
+            ev->type == LIBXL_EVENT_TYPE_PRECOPY_SWITCHOVER) {
+            check_int("its suspend_ms", r->suspend_ms,
+                      ev->u.precopy_switchover.suspend_ms);
+            check_int("its device_ms", r->device_ms,
+                      ev->u.precopy_switchover.device_ms);
+            /* (1000 ms of memory between them, in a_save) */
+            check_int("its paused_ms",
+                      r->suspend_ms + 1000 + r->device_ms,
+                      ev->u.precopy_switchover.paused_ms);
+        }
+        /* Nothing written, nothing warned of. */
+        check_node(SENDER, r->sender);
+        check_node(RECEIVER, r->receiver);
+        check_int("a line of what was ignored", 0,
+                  !!strstr(fake_libxl.log, "ignored"));
+        row_end();
+    }
+    table_end("the switchover reported");
 }
 #endif
 
@@ -1000,8 +1082,11 @@ int main(void)
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_control),
         cmocka_unit_test(test_end),
-#ifdef TEST_HAVE_SAVE_LEARN
+#if defined(TEST_HAVE_SAVE_LEARN) && !defined(TEST_HAVE_SAVE_EVENT)
         cmocka_unit_test(test_learn),
+#endif
+#ifdef TEST_HAVE_SAVE_EVENT
+        cmocka_unit_test(test_switchover_event),
 #endif
         cmocka_unit_test(test_policy),
     };

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include <libxl.h>
@@ -92,7 +94,18 @@ void libxl_event_free(libxl_ctx *c, libxl_event *ev)
     events_freed++;
 }
 
-#ifdef XL_HAVE_SWITCHOVER_DONE
+#ifdef XL_HAVE_LEARN_DEST
+void xasprintf(char **strp, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    assert_true(vasprintf(strp, fmt, ap) >= 0);
+    va_end(ap);
+}
+#endif
+
+#if defined(XL_HAVE_SWITCHOVER_DONE) && !defined(XL_HAVE_LEARN_DEST)
 static struct {
     int calls;
     uint32_t domid, ms;
@@ -444,7 +457,7 @@ static void test_progress(void **state)
 }
 #endif /* XL_HAVE_ROUND_REPORT */
 
-#ifdef XL_HAVE_SWITCHOVER_DONE
+#if defined(XL_HAVE_SWITCHOVER_DONE) && !defined(XL_HAVE_LEARN_DEST)
 /*----- the receiver's share of the switchover, handed to libxl -----*/
 
 static void test_switchover_done(void **state)
@@ -529,6 +542,290 @@ static void test_switchover_done_quiet(void **state)
     fclose(f);
 }
 #endif /* XL_HAVE_SWITCHOVER_DONE */
+
+#ifdef XL_HAVE_LEARN_DEST
+/*----- the switchover, learnt per destination (patch 35) -----*/
+
+#define SO_SHARE        struct precopy_share
+#define SO_PARSE        precopy_share_parse
+#define SO_TEXT         precopy_share_text
+#define SO_ADD          precopy_share_add
+#define SO_MEDIAN       precopy_share_median
+#define SO_TEXT_MAX     PRECOPY_LEARN_TEXT_MAX
+#define SO_CEIL_MS      PRECOPY_LEARN_CEIL_MS
+#define SO_GUEST        PRECOPY_LEARN_GUEST_MS
+
+/* What the policy counts: xl's switchover, or libxl's allowance for 0. */
+static uint32_t SO_DEFAULT(const struct precopy_share *sender,
+                           const struct precopy_share *receiver)
+{
+    struct precopy_learnt l = { *sender, *receiver };
+    uint32_t ms = precopy_learnt_switchover(&l);
+
+    return ms ? ms : LIBXL__PRECOPY_SWITCHOVER_GUEST_MS;
+}
+#include "switchover_cases.h"
+
+static char learn_dir[] = "/tmp/test_xl.XXXXXX";
+
+static char *learnt_file(const char *name)
+{
+    char *p;
+
+    assert_true(asprintf(&p, "%s/%s", learn_dir, name) >= 0);
+    return p;
+}
+
+static void put_file(const char *name, const char *text)
+{
+    char *p = learnt_file(name);
+    FILE *f = fopen(p, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
+/* The file's text, "" if none. */
+static const char *get_file(const char *name)
+{
+    static char buf[2048];
+    char *p = learnt_file(name);
+    FILE *f = fopen(p, "r");
+    size_t n = 0;
+
+    if (f) {
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    free(p);
+    return buf;
+}
+
+static void learn_setup(void)
+{
+    char cmd[64];
+
+    if (learn_dir[strlen(learn_dir) - 1] == 'X')
+        assert_non_null(mkdtemp(learn_dir));
+    snprintf(cmd, sizeof(cmd), "rm -rf %s/*", learn_dir);
+    assert_int_equal(system(cmd), 0);
+    precopy_learnt_dir = learn_dir;
+}
+
+/* A destination's file: its name, whatever the host as written. */
+static void test_learnt_path(void **state)
+{
+    static const struct {
+        const char *host;
+        const char *name;           /* NULL: none (nothing learnt) */
+    } t[] = {
+        { "host2", "host2" },
+        { "root@10.0.0.2", "root@10.0.0.2" },
+        { "host-b.example.org", "host-b.example.org" },
+        /* a path out of the directory, or "." and ".." themselves */
+        { "../../etc/passwd", "%2e.%2f..%2fetc%2fpasswd" },
+        { ".", "%2e" },
+        { "..", "%2e." },
+        { "a b\tc", "a%20b%09c" },
+        { "xl migrate-receive", "xl%20migrate-receive" },
+        { "\xff\x01", "%ff%01" },
+        { "", NULL },
+    };
+    char long_host[300];
+    unsigned int i;
+    char *p, *want;
+
+    learn_setup();
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        print_message("host '%s'\n", t[i].host);
+        p = precopy_learnt_path(t[i].host);
+        if (!t[i].name) {
+            assert_null(p);
+            continue;
+        }
+        want = learnt_file(t[i].name);
+        assert_non_null(p);
+        assert_string_equal(p, want);
+        free(want);
+        free(p);
+    }
+    /* Too long for a file name: nothing learnt, and said. */
+    memset(long_host, 'a', sizeof(long_host) - 1);
+    long_host[sizeof(long_host) - 1] = '\0';
+    assert_null(precopy_learnt_path(long_host));
+}
+
+/*
+ * A destination's file as xl reads it: whatever is in it, what is learnt
+ * is bounded, and what is not a measurement is left out (and counted).
+ */
+static char fifty[7 + 50 * 2 + 1] = "sender";
+
+static void test_learnt_file(void **state)
+{
+    const struct {
+        const char *name;
+        const char *text;           /* NULL: no file */
+        int bad;                    /* precopy_learnt_read() */
+        uint32_t switchover;        /* counted, 0: libxl's allowance */
+    } t[] = {
+        { "no file", NULL, 0, 0 },
+        { "empty", "", 0, 0 },
+        { "as xl writes it", "sender 150 150 160\nreceiver 300 310\n", 0,
+          150 + 310 + PRECOPY_LEARN_GUEST_MS },
+        { "no newline at the end", "sender 150\nreceiver 300", 0,
+          150 + 300 + PRECOPY_LEARN_GUEST_MS },
+        { "receiver only", "receiver 300\n", 0,
+          300 + PRECOPY_LEARN_GUEST_MS },
+        { "huge, negative, malformed", "sender 99999999999 -5 12abc\n"
+          "receiver 0 4294967296 0x10\n", 6, 0 },
+        { "over the ceiling", "sender 2001\nreceiver 1999\n", 1,
+          1999 + PRECOPY_LEARN_GUEST_MS },
+        { "a line xl never writes", "guest 60000\nsender 100\n", 1,
+          100 + PRECOPY_LEARN_GUEST_MS },
+        { "binary", "\x01\x02\xff\n\x7f", 2, 0 },
+        { "50 values: the newest 5", fifty, 45,
+          1 + PRECOPY_LEARN_GUEST_MS },
+    };
+    struct precopy_learnt l;
+    char big[1500];
+    unsigned int i;
+    char *p;
+
+    learn_setup();
+    for (i = 0; i < 50; i++)
+        strcat(fifty, " 1");
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        print_message("%s\n", t[i].name);
+        p = learnt_file("host");
+        unlink(p);
+        if (t[i].text)
+            put_file("host", t[i].text);
+        assert_int_equal(precopy_learnt_read(p, &l), t[i].bad);
+        assert_int_equal(precopy_learnt_switchover(&l), t[i].switchover);
+        free(p);
+    }
+
+    /* Not a file of ours: too large, a directory, a symlink. */
+    p = learnt_file("host");
+    memset(big, '1', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    unlink(p);
+    put_file("host", big);
+    assert_int_equal(precopy_learnt_read(p, &l), -1);
+    assert_int_equal(precopy_learnt_switchover(&l), 0);
+    unlink(p);
+    assert_int_equal(mkdir(p, 0700), 0);
+    assert_int_equal(precopy_learnt_read(p, &l), -1);
+    rmdir(p);
+    put_file("target", "sender 100\nreceiver 100\n");
+    assert_int_equal(symlink("target", p), 0);
+    assert_int_equal(precopy_learnt_read(p, &l), -1);
+    assert_int_equal(precopy_learnt_switchover(&l), 0);
+    unlink(p);
+    free(p);
+}
+
+/* One migration to host: libxl reported sender_ms, the receiver took
+ * receiver_ms; what it counted, and what xl printed. */
+static uint32_t one_migration(const char *host, const char *given,
+                              uint32_t sender_ms, uint32_t receiver_ms,
+                              bool reported, char *out, size_t outlen)
+{
+    struct precopy_opts po;
+    struct timespec sent = {10, 0};
+    struct timespec started = {10 + receiver_ms / 1000,
+                               (receiver_ms % 1000) * 1000000};
+    libxl_event *ev = calloc(1, sizeof(*ev));
+    FILE *f = tmpfile(), *saved = stderr;
+    uint32_t counted;
+    size_t n;
+
+    precopy_opts_init(&po);
+    if (given)
+        assert_int_equal(precopy_opts_parse(&po, PRECOPY_OPT_SWITCHOVER,
+                                            given), 0);
+    assert_int_equal(precopy_opts_parse(&po, PRECOPY_OPT_DOWNTIME, "500"),
+                     0);
+    po.destination = host;
+    stderr = f;
+    precopy_switchover_plan(&po);
+    counted = po.params.switchover_ms;
+    /* (libxl: the rounds, then the switchover's event) */
+    ev->type = LIBXL_EVENT_TYPE_PRECOPY_SWITCHOVER;
+    ev->u.precopy_switchover.suspend_ms = 60000;    /* never learnt */
+    ev->u.precopy_switchover.device_ms = sender_ms;
+    if (reported)
+        precopy_round_report(ctx, ev, &po);
+    free(ev);
+    precopy_switchover_done(&po, &sent, &started);
+    stderr = saved;
+    rewind(f);
+    n = fread(out, 1, outlen - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    return counted;
+}
+
+static void test_learn_per_destination(void **state)
+{
+    char out[1024];
+
+    learn_setup();
+    /* Nothing learnt: libxl's allowance (0). */
+    assert_int_equal(one_migration("a", NULL, 150, 300, true, out,
+                                   sizeof(out)), 0);
+    assert_non_null(strstr(out, "the receiver started the domain 300ms "
+                           "after the stream ended"));
+    /* Learnt for a, and not for b; never the guest's suspend. */
+    assert_string_equal(get_file("a"), "sender 150\nreceiver 300\n");
+    assert_string_equal(get_file("b"), "");
+    assert_int_equal(one_migration("b", NULL, 40, 1900, true, out,
+                                   sizeof(out)), 0);
+    assert_string_equal(get_file("b"), "sender 40\nreceiver 1900\n");
+    /* Each destination counts its own. */
+    assert_int_equal(one_migration("a", NULL, 150, 300, true, out,
+                                   sizeof(out)),
+                     150 + 300 + PRECOPY_LEARN_GUEST_MS);
+    assert_non_null(strstr(out, "counting 550ms for the switchover"));
+    assert_int_equal(one_migration("b", NULL, 40, 1900, true, out,
+                                   sizeof(out)),
+                     40 + 1900 + PRECOPY_LEARN_GUEST_MS);
+    /* A slow receive to a (9 s) moves a's median no more than b's. */
+    one_migration("a", NULL, 150, 9000, true, out, sizeof(out));
+    assert_string_equal(get_file("a"),
+                        "sender 150 150 150\nreceiver 300 300 2000\n");
+    assert_int_equal(one_migration("a", NULL, 150, 300, true, out,
+                                   sizeof(out)),
+                     150 + 300 + PRECOPY_LEARN_GUEST_MS);
+    /* Given: counted as given, and the file is not read. */
+    put_file("c", "sender 2000\nreceiver 2000\n");
+    assert_int_equal(one_migration("c", "700", 10, 10, true, out,
+                                   sizeof(out)), 700);
+    /* libxl reported nothing (an older libxl): nothing learnt. */
+    one_migration("d", NULL, 10, 10, false, out, sizeof(out));
+    assert_string_equal(get_file("d"), "");
+    /* A hostile file is replaced by what was measured. */
+    put_file("e", "sender 99999999999\x01\nreceiver -5\n");
+    assert_int_equal(one_migration("e", NULL, 120, 220, true, out,
+                                   sizeof(out)), 0);
+    assert_non_null(strstr(out, "left out"));
+    assert_string_equal(get_file("e"), "sender 120\nreceiver 220\n");
+    /* A name with a slash stays in the directory. */
+    one_migration("../f", NULL, 5, 5, true, out, sizeof(out));
+    assert_string_equal(get_file("%2e.%2ff"), "sender 5\nreceiver 5\n");
+    /* Cannot be written: said, and the migration goes on. */
+    precopy_learnt_dir = "/proc/self/no/such/dir";
+    one_migration("a", NULL, 150, 300, true, out, sizeof(out));
+    assert_non_null(strstr(out, "could not record the switchover"));
+    precopy_learnt_dir = learn_dir;
+    assert_string_equal(get_file("a"),
+                        "sender 150 150 150 150\nreceiver 300 300 2000 300\n");
+}
+#endif /* XL_HAVE_LEARN_DEST */
 
 #ifdef XL_HAVE_AUTO_CONVERGE
 /*----- auto-converge -----*/
@@ -704,9 +1001,16 @@ int main(void)
 #ifdef XL_HAVE_ROUND_REPORT
         cmocka_unit_test(test_progress),
 #endif
-#ifdef XL_HAVE_SWITCHOVER_DONE
+#if defined(XL_HAVE_SWITCHOVER_DONE) && !defined(XL_HAVE_LEARN_DEST)
         cmocka_unit_test(test_switchover_done),
         cmocka_unit_test(test_switchover_done_quiet),
+#endif
+#ifdef XL_HAVE_LEARN_DEST
+        cmocka_unit_test(test_switchover_learn),
+        cmocka_unit_test(test_switchover_parse),
+        cmocka_unit_test(test_learnt_path),
+        cmocka_unit_test(test_learnt_file),
+        cmocka_unit_test(test_learn_per_destination),
 #endif
 #ifdef XL_HAVE_AUTO_CONVERGE
         cmocka_unit_test(test_auto_converge_options),

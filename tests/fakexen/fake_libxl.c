@@ -526,6 +526,7 @@ void libxl__ao_progress_report(libxl__egc *egc, libxl__ao *ao,
                                libxl_event *ev)
 {
     fake_libxl.events++;
+    fake_libxl.event = ev;
     if (ev->type == LIBXL_EVENT_TYPE_PRECOPY_ROUND)
         fake_libxl.event_decision = ev->u.precopy_round.decision;
 }

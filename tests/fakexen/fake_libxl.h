@@ -58,6 +58,7 @@ struct fake_libxl {
                                      * libxl__domain_suspend_callback()) */
     unsigned int events;            /* progress reports */
     int event_decision;             /* the last one's (a libxl_precopy_decision) */
+    libxl_event *event;             /* the last one (freed at reset) */
 };
 
 extern struct fake_libxl fake_libxl;
