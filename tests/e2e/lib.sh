@@ -303,13 +303,23 @@ mig_done() {
     MIG_PENDING=1
 }
 
-# switchover_learnt PATH: what libxl counts of the share it keeps at PATH
-# (/libxl/precopy-switchover-ms, -receiver-ms): the median of the
-# measurements the node lists (the longer middle one of an even number).
-# Fails if the node is missing or lists none.
+# learnt_file [HOST]: the file in which xl keeps what it learnt of the
+# switchover to HOST (default: $RECV), as xl names it (patch 35): the
+# host with each space written %20 (the hosts the scenarios use have no
+# other character that xl escapes).
+LEARNT_DIR=/var/lib/xen/xl/precopy-switchover
+learnt_file() {
+    printf '%s/%s\n' $LEARNT_DIR "$(printf '%s' "${1:-$RECV}" | sed 's/ /%20/g')"
+}
+
+# switchover_learnt SHARE [HOST]: what xl counts of SHARE (sender or
+# receiver) of the switchover to HOST: the median of the measurements its
+# file lists (the longer middle one of an even number).  Fails if there
+# is no file or it lists none.
 switchover_learnt() {
-    xenstore-read "$1" 2>/dev/null | tr ' ' '\n' | grep -x '[0-9][0-9]*' |
-        sort -n | awk '{ v[NR] = $1 } END { if (!NR) exit 1; print v[int(NR / 2) + 1] }'
+    sed -n "s/^$1 //p" "$(learnt_file "$2")" 2>/dev/null | tr ' ' '\n' |
+        grep -x '[0-9][0-9]*' | sort -n |
+        awk '{ v[NR] = $1 } END { if (!NR) exit 1; print v[int(NR / 2) + 1] }'
 }
 
 # dt_report: the e2e-downtime line of the last migration, once, with the
