@@ -43,6 +43,7 @@ SKIPPED_TREES = $(strip $(foreach v,$(TREE_VARS),$(if \
   $($(firstword $(subst :, ,$(v)))),,$(v))))
 
 .PHONY: all help deps fetch tree build summary check check-tree check-tree-tip check-unit bisect debian \
+	check-pins check-trixie \
 	check-debian check-packaging check-drift check-legacy check-legacy-trees check-man \
 	check-libvirt check-docs check-fidelity refresh clean distclean sim bench bench-midround e2e e2e-images \
 	deb check-bindings
@@ -65,6 +66,8 @@ help:
 	@echo '             (its tree-specific scenarios), unless E2E=0.  One line names the trees it skipped'
 	@echo '  check-tree check-unit, check-man, bisect, sim and check-bindings of the tree in use (Debian'"'"'s, or XEN_SRC=)'
 	@echo '  check-tree-tip  the same but bisect: the series'"'"' tip only (make check: 4.22.0)'
+	@echo '  check-pins the xen source packages apt has (Debian 12 and 13) against the pin: fails if a newer one'
+	@echo '             can be downloaded (tools/check-pins); a negative control'
 	@echo '  check-trixie  check-tree-tip of XEN_4_20_SRC (4.20.4) inside a Debian 13 environment made with'
 	@echo '             mmdebstrap in $$(BUILD)/trixie/root, apt sources derived from the machine'"'"'s (tools/debian-env)'
 	@echo '  check-bindings  build, then the Go bindings (tools/golang/xenlight: regenerated from the IDL and'
@@ -202,6 +205,7 @@ check:
 	    $(call check_step,4.17.5 Debian patch stack: quilt + dpkg-source,check-packaging) \
 	    $(call check_step,patches/stable against patches/,check-drift) \
 	    $(call check_step,the counts the docs give,check-docs) \
+	    $(call check_step,Debian's xen source packages against the pin,check-pins) \
 	    $(call check_step,the fidelity table: the e2e traces replayed,check-fidelity) \
 	    $(if $(filter 0,$(E2E)),,$(call check_step,e2e images for 4.17.5,e2e-images))) \
 	  $(call check_bg,b,$(if $(XEN_MASTER_SRC),$(call check_step,master: unit tests + man page + bisect + bindings,check-tree XEN_SRC='$(XEN_MASTER_SRC)')) \
@@ -244,6 +248,15 @@ check-tree: check-unit check-man bisect sim check-bindings
 # one of them would matter to a bisect there: 'make check-tree
 # XEN_SRC=...' bisects it.
 check-tree-tip: check-unit check-man sim check-bindings
+
+# Debian's xen source packages against the pin (tools/check-pins): fails
+# if a newer one can be downloaded; and its negative control, a pin older
+# than Debian 12's 4.17.5, which must fail.
+check-pins:
+	tools/check-pins
+	@rc=0; CHECK_PINS_PIN=4.17.0 tools/check-pins > '$(BUILD)/check-pins-control.log' 2>&1 || rc=$$?; \
+	if [ $$rc = 1 ]; then echo 'check-pins: negative control: a pin of 4.17.0, older than a downloadable 4.17.5, is caught'; \
+	else echo "check-pins: negative control: a pin of 4.17.0 gave $$rc, not 1 ($(BUILD)/check-pins-control.log)" >&2; exit 1; fi
 
 # Debian 13 (trixie): check-tree-tip of 4.20.4 (XEN_4_20_SRC), Debian 13's
 # Xen release, inside a Debian 13 environment made from Debian's packages
