@@ -140,7 +140,7 @@ sc_pvh_save_restore() { save_restore pvh $RATE_MODERATE; }
 sc_pv_migrate()      { migrate_once pv $RATE_BUSY; }
 sc_pv_save_restore() { save_restore pv $RATE_IDLE; }
 
-# 10 live migrations in a row of a busy guest, memory checked after each
+# 5 live migrations in a row of a busy guest, memory checked after each
 sc_pvh_migrate_busy_x5() {
     local i=1 rounds=0 pages=0 maxdt=0 list=
     guest_ensure pvh && guest_rate $RATE_BUSY || return 1
