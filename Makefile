@@ -275,6 +275,10 @@ check-trixie:
 check-unit: build
 	@test -f tests/Makefile || { echo 'make check: tests/Makefile is missing: no tests to run' >&2; exit 1; }
 	$(TESTS) check
+	@# the series' own test in the tree, as xen.git runs it (patch 36)
+	@if [ -f '$(TREE)/tools/tests/precopy-policy/Makefile' ]; then \
+	  $(MAKE) -s -C '$(TREE)/tools/tests/precopy-policy' run && \
+	  $(MAKE) -s -C '$(TREE)/tools/tests/precopy-policy' clean; fi
 
 # The man page of the patched tree: pod syntax, and pod2man without a
 # warning (the tree's docs target is disabled in our configure).
